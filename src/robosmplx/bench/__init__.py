@@ -1,0 +1,1 @@
+"""Performance benchmarks behind ``robosmplx bench NAME --json``. Never run as tests."""

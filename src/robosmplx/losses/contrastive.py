@@ -1,0 +1,150 @@
+"""L_con (eq. 2): pose- and shape-aware contrastive loss over anchors and positive twins.
+
+For every anchor i the distance between predicted representations d(z_i, z_k) is pulled towards
+the distance between their ground truths d(p_i, p_k): the positive twin j (the same sample under
+a location/colour augmentation, so d(p_i, p_j) is about 0) is pulled together, every other sample
+keeps the distance its true pose warrants. Terms: tau_pos |d(p_i,p_j) - d(z_i,z_j)| and
+tau_neg |d(p_i,p_k) - d(z_i,z_k)| for the 2N - 2 negatives k.
+
+Normalisation (eq. 2 is a plain sum): the positive terms are averaged over the positive pairs and
+the negative terms over the negative pairs, then weighted by tau_pos and tau_neg, so the loss
+does not grow with the batch and the taus set the balance directly. With N = 1 there are no
+negatives and only the positive term remains; without twins only negatives remain.
+
+Representations (Table 9): ``keypoints`` - root-aligned 3D keypoints regressed from the body
+model, divided by their mean distance to the root (scale-free, keeps proportions: the paper's
+"normalized space"); ``pose`` - global orientation and body pose concatenated (6D or matrix
+entries); ``go+pose`` - the same two as separate parts whose distances are summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from robosmplx.errors import ShapeError
+from robosmplx.geometry.rotations import matrix_to_rot6d
+from robosmplx.losses.masking import RootSpec, masked_mean, root_point, sample_flags, sanitize
+
+RepresentationKind = Literal["keypoints", "pose", "go+pose"]
+DistanceKind = Literal["l1", "smooth_l1", "mse"]
+Representation = Tensor | Sequence[Tensor]
+
+
+def keypoint_representation(
+    keypoints3d: Tensor, root: RootSpec, normalize: bool = True, eps: float = 1e-3
+) -> Tensor:
+    """(B, K, 3) keypoints -> (B, K*3): root-aligned, divided by the mean keypoint distance
+    to the root (clamped at ``eps`` metres) when ``normalize``."""
+    centred = keypoints3d
+    if root is not None:
+        centred = keypoints3d - root_point(keypoints3d, root)[:, None]  # (B, K, 3)
+    if normalize:
+        scale = centred.norm(dim=-1).mean(1).clamp_min(eps)  # (B,)
+        centred = centred / scale[:, None, None]
+    return centred.flatten(1)
+
+
+def pose_representation(
+    global_orient_rotmat: Tensor,
+    body_pose_rotmat: Tensor,
+    separate: bool = False,
+    form: Literal["6d", "rotmat"] = "6d",
+) -> tuple[Tensor, ...]:
+    """(B, 1, 3, 3) and (B, N, 3, 3) -> ``pose`` (one part) or ``go+pose`` (two parts),
+    each (B, D) of 6D entries or matrix entries."""
+    if form == "6d":
+        go, pose = matrix_to_rot6d(global_orient_rotmat), matrix_to_rot6d(body_pose_rotmat)
+    elif form == "rotmat":
+        go, pose = global_orient_rotmat, body_pose_rotmat
+    else:
+        raise ShapeError(f"rotation form: got {form!r}, expected '6d' or 'rotmat'")
+    go, pose = go.flatten(1), pose.flatten(1)  # (B, 6 or 9), (B, N*6 or N*9)
+    return (go, pose) if separate else (torch.cat((go, pose), 1),)
+
+
+def build_representation(
+    kind: RepresentationKind,
+    keypoints3d: Tensor | None = None,
+    root: RootSpec = None,
+    global_orient_rotmat: Tensor | None = None,
+    body_pose_rotmat: Tensor | None = None,
+    form: Literal["6d", "rotmat"] = "6d",
+) -> tuple[Tensor, ...]:
+    """The representation ``kind`` from the tensors it needs (see the module docstring)."""
+    if kind == "keypoints":
+        if keypoints3d is None:
+            raise ShapeError("the 'keypoints' representation needs keypoints3d (B, K, 3)")
+        return (keypoint_representation(keypoints3d, root),)
+    if kind in ("pose", "go+pose"):
+        if global_orient_rotmat is None or body_pose_rotmat is None:
+            raise ShapeError(f"the {kind!r} representation needs global orient and body pose")
+        return pose_representation(
+            global_orient_rotmat, body_pose_rotmat, separate=kind == "go+pose", form=form
+        )
+    raise ShapeError(f"representation: got {kind!r}, expected 'keypoints', 'pose' or 'go+pose'")
+
+
+def pairwise_distance(x: Tensor, kind: DistanceKind = "l1", beta: float = 1.0) -> Tensor:
+    """(B, D) -> (B, B) mean per-entry distance between every pair of rows."""
+    diff = x[:, None, :] - x[None, :, :]  # (B, B, D)
+    if kind == "l1":
+        return diff.abs().mean(-1)
+    if kind == "mse":
+        return diff.square().mean(-1)
+    if kind == "smooth_l1":
+        return F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=beta).mean(-1)
+    raise ShapeError(f"distance: got {kind!r}, expected 'l1', 'smooth_l1' or 'mse'")
+
+
+def _parts(rep: Representation) -> tuple[Tensor, ...]:
+    return (rep,) if isinstance(rep, Tensor) else tuple(rep)
+
+
+def contrastive_loss(
+    pred: Representation,
+    gt: Representation,
+    pair_index: Tensor | None = None,
+    has: Tensor | None = None,
+    distance: DistanceKind = "l1",
+    tau_pos: float = 1.0,
+    tau_neg: float = 1.0,
+    beta: float = 1.0,
+) -> Tensor:
+    """Eq. 2 over a batch of B = 2N (anchors first, twins second) or B independent samples.
+
+    pred, gt: (B, D) tensors or sequences of parts (distances summed over parts); pair_index:
+    (B,) long, equal for an anchor and its twin (None: no twins, every sample an anchor);
+    has: (B,) flags, terms need ground truth on both sides. The anchor of a pair is its first
+    row. ``beta`` is the SmoothL1 transition point.
+    """
+    zs, ps = _parts(pred), _parts(gt)
+    if len(zs) != len(ps) or any(z.shape != p.shape for z, p in zip(zs, ps)):
+        raise ShapeError(
+            f"contrastive_loss: prediction parts {[tuple(z.shape) for z in zs]} and ground-truth "
+            f"parts {[tuple(p.shape) for p in ps]} differ"
+        )
+    b = zs[0].shape[0]
+    like = zs[0]
+    ids = torch.arange(b, device=like.device) if pair_index is None else pair_index.reshape(-1)
+    if ids.shape[0] != b:
+        raise ShapeError(f"pair_index: got {ids.shape[0]} entries for a batch of {b}")
+    ok = sample_flags(has, b, like) > 0  # (B,)
+    ps = tuple(sanitize(p.to(like.dtype), ok[:, None]) for p in ps)
+    d_z = sum(pairwise_distance(z, distance, beta) for z in zs)  # (B, B)
+    d_p = sum(pairwise_distance(p, distance, beta) for p in ps)  # (B, B)
+    err = (d_p - d_z).abs()  # (B, B)
+    same = ids[:, None] == ids[None, :]  # (B, B)
+    earlier = torch.ones(b, b, dtype=torch.bool, device=like.device).tril(-1)  # k < i
+    anchor = ~(same & earlier).any(1)  # (B,) first row of each pair
+    rows = (anchor & ok)[:, None] & ok[None, :]  # (B, B)
+    eye = torch.eye(b, dtype=torch.bool, device=like.device)
+    pos = rows & same & ~eye
+    neg = rows & ~same
+    return tau_pos * masked_mean(err, pos.to(err.dtype)) + tau_neg * masked_mean(
+        err, neg.to(err.dtype)
+    )

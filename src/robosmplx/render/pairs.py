@@ -1,0 +1,101 @@
+"""Binning: which pixels each face can touch, as flat (face, pixel) pair lists in bounded chunks.
+
+Every renderer here works on pairs instead of the full pixels x faces product: a face visits only
+the pixel centres inside its screen bounding box grown by a margin (the soft blur radius, or 0
+for the hard rasterizer). The pairs are produced with one ``repeat_interleave`` per chunk
+(a vectorised scanline over each face's box), and a chunk holds at most ``2 * max_pairs`` pairs
+so memory stays bounded however large the image or the faces are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from robosmplx.render.inputs import ImageSize
+
+DEFAULT_MAX_PAIRS = 1 << 21
+
+
+@dataclass(frozen=True)
+class PixelBoxes:
+    """Per-face pixel boxes: columns ``x0 .. x0 + w - 1`` and rows ``y0 .. y0 + h - 1``, (N,)."""
+
+    x0: Tensor
+    y0: Tensor
+    w: Tensor
+    h: Tensor
+
+
+@dataclass(frozen=True)
+class PairChunk:
+    """A chunk of (face, pixel) pairs: ``face`` indexes the renderer's face list, (n,) each."""
+
+    face: Tensor
+    x: Tensor
+    y: Tensor
+
+
+def pixel_boxes(uv_faces: Tensor, margin: float, size: ImageSize) -> PixelBoxes:
+    """(N, 3, 2) face corners in pixels -> the pixel centres within ``margin`` of their box.
+
+    Boxes are clipped to the image; a face outside the image gets an empty box (w or h 0).
+    """
+    lo = uv_faces.amin(1) - margin  # (N, 2)
+    hi = uv_faces.amax(1) + margin  # (N, 2)
+    limit = torch.tensor([size.width - 1, size.height - 1], device=lo.device)
+    # clamp before the integer conversion so huge coordinates cannot overflow
+    lo = torch.ceil(torch.minimum(lo.clamp_min(-1.0), limit + 1.0)).long().clamp_min(0)
+    hi = torch.minimum(torch.floor(torch.minimum(hi.clamp_min(-1.0), limit + 1.0)).long(), limit)
+    span = (hi - lo + 1).clamp_min(0)  # (N, 2)
+    return PixelBoxes(lo[:, 0], lo[:, 1], span[:, 0], span[:, 1])
+
+
+def iter_pairs(boxes: PixelBoxes, max_pairs: int = DEFAULT_MAX_PAIRS) -> Iterator[PairChunk]:
+    """Yield every (face, x, y) with (x, y) in the face's box, in chunks of <= 2 * max_pairs.
+
+    A face whose box alone exceeds ``max_pairs`` is split into bands of rows first.
+    """
+    device = boxes.w.device
+    w, h = boxes.w, boxes.h
+    keep = (w > 0) & (h > 0)
+    face = keep.nonzero().squeeze(1)  # (N',)
+    if face.numel() == 0:
+        return
+    w, h, x0, y0 = w[face], h[face], boxes.x0[face], boxes.y0[face]
+    # split tall boxes into bands of at most max_pairs pixels
+    rows = (max_pairs // w).clamp_min(1)  # (N',)
+    bands = (h + rows - 1) // rows  # (N',)
+    if bool((bands > 1).any()):
+        item = torch.repeat_interleave(torch.arange(face.numel(), device=device), bands)
+        first = torch.cumsum(bands, 0) - bands
+        band = torch.arange(item.numel(), device=device) - first[item]
+        y0 = y0[item] + band * rows[item]
+        h = torch.minimum(rows[item], h[item] - band * rows[item])
+        face, w, x0 = face[item], w[item], x0[item]
+    count = w * h  # (M,)
+    start = torch.cumsum(count, 0) - count
+    chunk_of = start // max_pairs
+    sizes = torch.unique_consecutive(chunk_of, return_counts=True)[1].tolist()
+    totals = torch.zeros(len(sizes), dtype=count.dtype, device=device)
+    totals.index_add_(0, torch.repeat_interleave(torch.arange(len(sizes), device=device),
+                                                 torch.tensor(sizes, device=device)), count)
+    lo = 0
+    for n_items, total in zip(sizes, totals.tolist(), strict=True):
+        sl = slice(lo, lo + n_items)
+        lo += n_items
+        c, ww = count[sl], w[sl]
+        item = torch.repeat_interleave(torch.arange(n_items, device=device), c, output_size=total)
+        offset = torch.arange(total, device=device) - (torch.cumsum(c, 0) - c)[item]
+        wi = ww[item]
+        row = torch.div(offset, wi, rounding_mode="floor")
+        yield PairChunk(face[sl][item], x0[sl][item] + offset - row * wi, y0[sl][item] + row)
+
+
+def blur_radius(sigma: float, eps: float) -> float:
+    """Distance (px) beyond which ``sigmoid(-d^2 / sigma) < eps``: the soft renderer's margin."""
+    return math.sqrt(sigma * math.log((1.0 - eps) / eps))
