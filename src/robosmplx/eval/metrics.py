@@ -130,9 +130,20 @@ def pa_pve(pred_vertices: ArrayLike, gt_vertices: ArrayLike, unit_scale: float =
     return _np(_mean_dist(procrustes_align(p, g), g, _valid(None, p)) * unit_scale)
 
 
-def _nearest(a: Tensor, b: Tensor, chunk: int = 4096) -> Tensor:
-    """(N, 3), (M, 3) -> (N,) distance from each point of a to its nearest point of b."""
-    return torch.cat([torch.cdist(a[i : i + chunk], b).amin(1) for i in range(0, len(a), chunk)])
+def _nearest_index(a: Tensor, b: Tensor, chunk: int = 4096) -> Tensor:
+    """(N, 3), (M, 3) -> (N,) index of the nearest point of b for each point of a.
+
+    The search runs in float32 (fast matrix-product distances); only the winner is kept.
+    """
+    a32, b32 = a.float(), b.float()
+    return torch.cat(
+        [torch.cdist(a32[i : i + chunk], b32).argmin(1) for i in range(0, len(a), chunk)]
+    )
+
+
+def _nearest(a: Tensor, b: Tensor) -> Tensor:
+    """(N, 3), (M, 3) -> (N,) float64 distance from each point of a to its nearest point of b."""
+    return (a - b[_nearest_index(a, b)]).norm(dim=-1)
 
 
 def precision_recall(
@@ -162,6 +173,15 @@ def f_score(
     return np.where(s > 0, 2.0 * prec * rec / np.where(s > 0, s, 1.0), 0.0)
 
 
+def _fit(src: Tensor, dst: Tensor, with_scale: bool) -> tuple[Tensor, Tensor, Tensor]:
+    """Similarity (or rigid) s, R, t with s R src + t ~= dst for (N, 3) point sets."""
+    s, r, t = similarity_transform(src[None], dst[None])
+    if with_scale:
+        return s[0], r[0], t[0]
+    one = torch.ones((), dtype=src.dtype, device=src.device)
+    return one, r[0], dst.mean(0) - src.mean(0) @ r[0].T
+
+
 def _apply(s: Tensor, r: Tensor, t: Tensor, x: Tensor) -> Tensor:
     return s * (x @ r.T) + t
 
@@ -175,39 +195,107 @@ def face_rmse_single(
     icp_iters: int = 10,
     unit_scale: float = MM,
 ) -> float:
-    """3D RMSE of one face, following the Stirling/ESRC3D protocol as far as it is public.
+    """3D RMSE of one face against its scan, the Stirling/ESRC3D protocol as far as it is public.
 
     1. Initial alignment: the similarity (``with_scale``) or rigid transform mapping the
        predicted landmarks (L, 3) onto the scan's landmarks (the benchmark annotates 7); without
        landmarks, the centroids are matched. 2. ICP: ``icp_iters`` rounds pairing every scan
        point with its nearest predicted vertex and refitting the transform. 3. Error: distance
-       from every scan point (M, 3) to its nearest aligned predicted vertex, root mean square.
-       Point-to-vertex rather than point-to-surface: slightly higher on coarse meshes.
+       from every scan point (M, 3) to its nearest aligned predicted vertex (N, 3), root mean
+       square. Point-to-vertex rather than point-to-surface: slightly higher on coarse meshes.
     """
-    p, g = _t(pred_points), _t(gt_points)
-    g = g.to(p.device)
+    p = _t(pred_points)
+    g = _t(gt_points).to(p.device)
     if p.dim() != 2 or g.dim() != 2 or p.shape[-1] != 3 or g.shape[-1] != 3:
-        raise ShapeError(f"face_rmse: expected (N, 3) and (M, 3) points, got {tuple(p.shape)}, "
-                         f"{tuple(g.shape)}")
+        raise ShapeError(
+            f"face_rmse: expected (N, 3) predicted and (M, 3) scan points, got "
+            f"{tuple(p.shape)} and {tuple(g.shape)}"
+        )
     if (pred_landmarks is None) != (gt_landmarks is None):
         raise ShapeError("face_rmse: give both pred_landmarks and gt_landmarks, or neither")
     if pred_landmarks is not None:
-        s, r, t = similarity_transform(_t(pred_landmarks)[None].to(p.device),
-                                       _t(gt_landmarks)[None].to(p.device))
-        s = s if with_scale else torch.ones_like(s)
-        if not with_scale:
-            t = _t(gt_landmarks).to(p.device).mean(0) - (_t(pred_landmarks).to(p.device).mean(0) @ r[0].T)
-        p = _apply(s[0], r[0], t.reshape(3), p)
+        lp, lg = _t(pred_landmarks).to(p.device), _t(gt_landmarks).to(p.device)
+        if lp.shape != lg.shape or lp.dim() != 2 or lp.shape[-1] != 3:
+            raise ShapeError(
+                f"face_rmse: landmarks {tuple(lp.shape)} and {tuple(lg.shape)}: expected two "
+                "(L, 3) arrays of corresponding points"
+            )
+        p = _apply(*_fit(lp, lg, with_scale), p)
     else:
         p = p - p.mean(0) + g.mean(0)
     for _ in range(icp_iters):
-        idx = torch.cat([torch.cdist(g[i : i + 4096], p).argmin(1) for i in range(0, len(g), 4096)])
-        s, r, t = similarity_transform(p[idx][None], g[None])
-        if not with_scale:
-            src = p[idx]
-            r0 = r[0]
-            t = (g.mean(0) - src.mean(0) @ r0.T)[None]
-            s = torch.ones_like(s)
-        p = _apply(s[0], r[0], t.reshape(3), p)
-    d = _nearest(g, p)
-    return float(d.square().mean().sqrt() * unit_scale)
+        p = _apply(*_fit(p[_nearest_index(g, p)], g, with_scale), p)
+    return float(_nearest(g, p).square().mean().sqrt() * unit_scale)
+
+
+def face_rmse(
+    pred_points: Sequence[ArrayLike] | ArrayLike,
+    gt_points: Sequence[ArrayLike] | ArrayLike,
+    pred_landmarks: Sequence[ArrayLike] | ArrayLike | None = None,
+    gt_landmarks: Sequence[ArrayLike] | ArrayLike | None = None,
+    with_scale: bool = True,
+    icp_iters: int = 10,
+    unit_scale: float = MM,
+) -> np.ndarray:
+    """:func:`face_rmse_single` over a batch (B,); scans may differ in size (pass lists)."""
+    n = len(pred_points)
+    if len(gt_points) != n:
+        raise ShapeError(f"face_rmse: {n} predictions but {len(gt_points)} scans")
+    out = np.empty(n)
+    for i in range(n):
+        lp = None if pred_landmarks is None else pred_landmarks[i]
+        lg = None if gt_landmarks is None else gt_landmarks[i]
+        out[i] = face_rmse_single(
+            pred_points[i], gt_points[i], lp, lg, with_scale, icp_iters, unit_scale
+        )
+    return out
+
+
+def box_iou(pred_boxes: ArrayLike, gt_boxes: ArrayLike) -> np.ndarray:
+    """IoU (B,) of (B, 4) xywh boxes (appendix L's part-box accuracy)."""
+    p = _t(pred_boxes)
+    g = _t(gt_boxes).to(p.device)
+    if p.shape != g.shape or p.shape[-1] != 4:
+        raise ShapeError(
+            f"box_iou: expected two (B, 4) xywh arrays, got {tuple(p.shape)}, {tuple(g.shape)}"
+        )
+    return _np(_box_iou(p, g))
+
+
+def part_box_iou(
+    pred_boxes: Mapping[str, ArrayLike],
+    gt_boxes: Mapping[str, ArrayLike],
+    valid: Mapping[str, ArrayLike] | None = None,
+) -> dict[str, float]:
+    """Mean IoU per part (``face``, ``lhand``, ``rhand``...) over the samples where the part's
+    ground-truth box is valid (``valid[part]`` (B,), all when absent); NaN if none is."""
+    out: dict[str, float] = {}
+    for part, gt in gt_boxes.items():
+        if part not in pred_boxes:
+            continue
+        iou = box_iou(pred_boxes[part], gt)
+        keep = (
+            np.ones(len(iou), bool)
+            if valid is None or part not in valid
+            else (_np(_t(valid[part])).reshape(-1) > 0)
+        )
+        out[part] = float(iou[keep].mean()) if keep.any() else float("nan")
+    return out
+
+
+def projected_vertex_error(
+    pred_vertices: ArrayLike,
+    gt_vertices: ArrayLike,
+    pred_k: ArrayLike,
+    gt_k: ArrayLike | None = None,
+) -> np.ndarray:
+    """Mean pixel distance (B,) between the projections of predicted and true camera-frame
+    vertices (B, V, 3) (translation applied) - appendix F's pixel-alignment measure. pred_k and
+    gt_k (B, 3, 3) map to the same image (gt_k defaults to pred_k)."""
+    p, g = _pair(pred_vertices, gt_vertices)
+    kp = _t(pred_k).to(p.device)
+    kg = kp if gt_k is None else _t(gt_k).to(p.device)
+    for name, k in (("pred_k", kp), ("gt_k", kg)):
+        if k.shape != (p.shape[0], 3, 3):
+            raise ShapeError(f"{name}: got shape {tuple(k.shape)}, expected ({p.shape[0]}, 3, 3)")
+    return _np((project(p, kp) - project(g, kg)).norm(dim=-1).mean(1))

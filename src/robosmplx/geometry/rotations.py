@@ -6,6 +6,8 @@ flattened as (a1, a2) with each column 3 values, Gram-Schmidt on the way back.
 
 from __future__ import annotations
 
+import math
+
 import roma
 import torch
 from torch import Tensor
@@ -45,10 +47,13 @@ def rot6d_to_axis_angle(x: Tensor) -> Tensor:
 
 
 def geodesic_distance(a: Tensor, b: Tensor) -> Tensor:
-    """(..., 3, 3) x2 -> (...,) rotation angle of a^T b in radians, numerically safe."""
-    rel = a.transpose(-1, -2) @ b
-    cos = (rel.diagonal(dim1=-2, dim2=-1).sum(-1) - 1.0) / 2.0
-    return torch.acos(cos.clamp(-1.0 + 1e-6, 1.0 - 1e-6))
+    """(..., 3, 3) x2 -> (...,) angle of a^T b in radians, from ||a - b||_F = 2 sqrt(2) sin(angle/2).
+
+    Exact near zero (no floor from clamping an arccos) with a finite, zero gradient when
+    a == b; the arcsine input stays just below 1 so the gradient stays finite near pi.
+    """
+    fro = ((a - b).square().sum((-1, -2)) + 1e-12).sqrt()  # (...,)
+    return 2.0 * torch.asin((fro / (2.0 * math.sqrt(2.0))).clamp_max(1.0 - 1e-7))
 
 
 def mirror_rotation(m: Tensor) -> Tensor:

@@ -118,9 +118,10 @@ def contrastive_loss(
     """Eq. 2 over a batch of B = 2N (anchors first, twins second) or B independent samples.
 
     pred, gt: (B, D) tensors or sequences of parts (distances summed over parts); pair_index:
-    (B,) long, equal for an anchor and its twin (None: no twins, every sample an anchor);
-    has: (B,) flags, terms need ground truth on both sides. The anchor of a pair is its first
-    row. ``beta`` is the SmoothL1 transition point.
+    (B,) long, the batch position of each sample's twin as ``data.twins.collate_twins`` makes
+    it (a sample pointing at itself has no twin; None: no twins at all, every sample an
+    anchor); has: (B,) flags, terms need ground truth on both sides. The anchor of a pair is
+    the earlier row. ``beta`` is the SmoothL1 transition point.
     """
     zs, ps = _parts(pred), _parts(gt)
     if len(zs) != len(ps) or any(z.shape != p.shape for z, p in zip(zs, ps)):
@@ -130,17 +131,22 @@ def contrastive_loss(
         )
     b = zs[0].shape[0]
     like = zs[0]
-    ids = torch.arange(b, device=like.device) if pair_index is None else pair_index.reshape(-1)
-    if ids.shape[0] != b:
-        raise ShapeError(f"pair_index: got {ids.shape[0]} entries for a batch of {b}")
+    rows_idx = torch.arange(b, device=like.device)
+    partner = rows_idx if pair_index is None else pair_index.reshape(-1).to(like.device)
+    if partner.shape[0] != b or bool(((partner < 0) | (partner >= b)).any()):
+        raise ShapeError(
+            f"pair_index: expected {b} partner positions in 0..{b - 1}, got {partner.tolist()}"
+        )
+    if not bool((partner[partner] == rows_idx).all()):
+        raise ShapeError(f"pair_index: partners must point at each other, got {partner.tolist()}")
+    ids = torch.minimum(rows_idx, partner)  # (B,) the anchor's row names the pair
     ok = sample_flags(has, b, like) > 0  # (B,)
     ps = tuple(sanitize(p.to(like.dtype), ok[:, None]) for p in ps)
     d_z = sum(pairwise_distance(z, distance, beta) for z in zs)  # (B, B)
     d_p = sum(pairwise_distance(p, distance, beta) for p in ps)  # (B, B)
     err = (d_p - d_z).abs()  # (B, B)
     same = ids[:, None] == ids[None, :]  # (B, B)
-    earlier = torch.ones(b, b, dtype=torch.bool, device=like.device).tril(-1)  # k < i
-    anchor = ~(same & earlier).any(1)  # (B,) first row of each pair
+    anchor = rows_idx == ids  # (B,) the earlier row of each pair
     rows = (anchor & ok)[:, None] & ok[None, :]  # (B, B)
     eye = torch.eye(b, dtype=torch.bool, device=like.device)
     pos = rows & same & ~eye

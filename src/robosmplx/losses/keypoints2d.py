@@ -91,7 +91,7 @@ def project_keypoints(
     keypoints3d: Tensor,
     pred_cam: Tensor,
     crop_size: float,
-    camera: Literal["weak", "perspective"] = "weak",
+    camera: Literal["weak", "perspective"] = "perspective",
     focal: float = DEFAULT_FOCAL,
 ) -> Tensor:
     """(B, K, 3) model keypoints (camera axes, no translation) -> (B, K, 2) NDC on the crop.

@@ -24,6 +24,9 @@ RotationKind = Literal["l1", "geodesic"]
 VectorKind = Literal["l1", "mse"]
 
 
+geodesic_angle = geodesic_distance  # the one implementation lives in geometry
+
+
 def rotation_loss(
     pred_rotmat: Tensor,
     gt_rotmat: Tensor,
@@ -48,7 +51,7 @@ def rotation_loss(
     if kind == "l1":
         return masked_mean((pred_rotmat - gt).abs(), w[..., None, None])
     if kind == "geodesic":
-        return masked_mean(geodesic_distance(pred_rotmat, gt), w)
+        return masked_mean(geodesic_angle(pred_rotmat, gt), w)
     raise ShapeError(f"rotation loss kind: got {kind!r}, expected 'l1' or 'geodesic'")
 
 
@@ -77,9 +80,10 @@ def vertices_loss(pred_vertices: Tensor, gt_vertices: Tensor, has: Tensor | None
     return masked_mean((pred_vertices - sanitize(gt_vertices, w)).abs(), w)
 
 
-def shape_prior_loss(betas: Tensor) -> Tensor:
-    """Mean squared ``betas`` (B, n): the L2 prior towards the mean shape."""
-    return betas.square().mean()
+def shape_prior_loss(betas: Tensor, mean: Tensor | None = None) -> Tensor:
+    """Mean squared ``betas - mean`` (B, n): the L2 prior towards the model's mean shape
+    (zeros for the SMPL-X family; the body model's ``vector_default("betas")``, e.g. Anny's 0.5)."""
+    return (betas if mean is None else betas - mean.to(betas)).square().mean()
 
 
 def param_losses(

@@ -7,7 +7,8 @@ binary cross-entropy between each rendered channel and the one-hot ground truth,
 channels and pixels. ``kind="ce"`` gives the categorical variant (the released configs name the
 term "CE"): the channels are renormalised to sum to one and the log-likelihood of the true part
 is taken. The loss takes probabilities, not a mesh, so it is independent of the renderer;
-:func:`proj_loss_from_mesh` wires in any renderer with the project's ``soft_part_masks`` call.
+:func:`proj_loss_from_mesh` wires in any renderer with the call signature of
+``robosmplx.render.soft.soft_part_masks``.
 """
 
 from __future__ import annotations
@@ -89,14 +90,21 @@ def proj_loss_from_mesh(
     :func:`projected_mask_loss`.
 
     verts_cam: (B, V, 3) camera-frame vertices (translation applied); faces: (F, 3) long;
-    face_labels: (F,) long part index per face, as ``renderer_fn`` expects; k: (B, 3, 3) intrinsics
+    face_labels: (F,) per face (or (V,) per vertex) in the renderer's convention (0..P-1,
+    -1 not drawn; ``render.soft.soft_part_masks``); k: (B, 3, 3) intrinsics
     in pixels of the part map (see :func:`rescale_intrinsics`); gt_part_segm: (B, H, W).
     ``renderer_fn(verts_cam, faces, k, (H, W), face_labels, num_parts, **render_kwargs)``
-    must return (B, num_parts + 1, H, W) probabilities.
+    must return (B, num_parts + 1, H, W) probabilities. Only samples with ``has`` set are
+    rendered.
     """
     b, h, w = gt_part_segm.shape
-    if has is not None and not bool((has > 0).any()):
-        return verts_cam.sum() * 0.0
+    if has is not None:
+        keep = sample_flags(has, b, verts_cam) > 0  # (B,)
+        if not bool(keep.any()):
+            return verts_cam.sum() * 0.0
+        if not bool(keep.all()):  # render only the samples that have a part map
+            verts_cam, k, gt_part_segm = verts_cam[keep], k[keep], gt_part_segm[keep]
+            b = verts_cam.shape[0]
     probs = renderer_fn(verts_cam, faces, k, (h, w), face_labels, num_parts, **render_kwargs)
     check_shape("rendered part probabilities", probs, (b, num_parts + 1, h, w))
-    return projected_mask_loss(probs, gt_part_segm, has, kind)
+    return projected_mask_loss(probs, gt_part_segm, None, kind)

@@ -55,45 +55,54 @@ def pixel_boxes(uv_faces: Tensor, margin: float, size: ImageSize) -> PixelBoxes:
     return PixelBoxes(lo[:, 0], lo[:, 1], span[:, 0], span[:, 1])
 
 
-def iter_pairs(boxes: PixelBoxes, max_pairs: int = DEFAULT_MAX_PAIRS) -> Iterator[PairChunk]:
-    """Yield every (face, x, y) with (x, y) in the face's box, in chunks of <= 2 * max_pairs.
+class PairPlan:
+    """Every (face, x, y) with (x, y) in the face's box, as chunks of <= 2 * max_pairs pairs.
 
-    A face whose box alone exceeds ``max_pairs`` is split into bands of rows first.
+    ``len(plan)`` is the number of chunks; iterating yields :class:`PairChunk`. A face whose box
+    alone exceeds ``max_pairs`` is split into bands of rows first.
     """
-    device = boxes.w.device
-    w, h = boxes.w, boxes.h
-    keep = (w > 0) & (h > 0)
-    face = keep.nonzero().squeeze(1)  # (N',)
-    if face.numel() == 0:
-        return
-    w, h, x0, y0 = w[face], h[face], boxes.x0[face], boxes.y0[face]
-    # split tall boxes into bands of at most max_pairs pixels
-    rows = (max_pairs // w).clamp_min(1)  # (N',)
-    bands = (h + rows - 1) // rows  # (N',)
-    if bool((bands > 1).any()):
-        item = torch.repeat_interleave(torch.arange(face.numel(), device=device), bands)
-        first = torch.cumsum(bands, 0) - bands
-        band = torch.arange(item.numel(), device=device) - first[item]
-        y0 = y0[item] + band * rows[item]
-        h = torch.minimum(rows[item], h[item] - band * rows[item])
-        face, w, x0 = face[item], w[item], x0[item]
-    count = w * h  # (M,)
-    start = torch.cumsum(count, 0) - count
-    chunk_of = start // max_pairs
-    sizes = torch.unique_consecutive(chunk_of, return_counts=True)[1].tolist()
-    totals = torch.zeros(len(sizes), dtype=count.dtype, device=device)
-    totals.index_add_(0, torch.repeat_interleave(torch.arange(len(sizes), device=device),
-                                                 torch.tensor(sizes, device=device)), count)
-    lo = 0
-    for n_items, total in zip(sizes, totals.tolist(), strict=True):
-        sl = slice(lo, lo + n_items)
-        lo += n_items
-        c, ww = count[sl], w[sl]
-        item = torch.repeat_interleave(torch.arange(n_items, device=device), c, output_size=total)
-        offset = torch.arange(total, device=device) - (torch.cumsum(c, 0) - c)[item]
-        wi = ww[item]
-        row = torch.div(offset, wi, rounding_mode="floor")
-        yield PairChunk(face[sl][item], x0[sl][item] + offset - row * wi, y0[sl][item] + row)
+
+    def __init__(self, boxes: PixelBoxes, max_pairs: int = DEFAULT_MAX_PAIRS):
+        device = boxes.w.device
+        w, h = boxes.w, boxes.h
+        face = ((w > 0) & (h > 0)).nonzero().squeeze(1)  # (N',)
+        w, h, x0, y0 = w[face], h[face], boxes.x0[face], boxes.y0[face]
+        rows = (max_pairs // w.clamp_min(1)).clamp_min(1)  # rows per band, (N',)
+        bands = (h + rows - 1) // rows  # (N',)
+        if bool((bands > 1).any()):
+            item = torch.repeat_interleave(torch.arange(face.numel(), device=device), bands)
+            band = torch.arange(item.numel(), device=device) - (torch.cumsum(bands, 0) - bands)[item]
+            y0 = y0[item] + band * rows[item]
+            h = torch.minimum(rows[item], h[item] - band * rows[item])
+            face, w, x0 = face[item], w[item], x0[item]
+        count = w * h  # (M,) pairs per item
+        chunk_of = (torch.cumsum(count, 0) - count) // max_pairs  # (M,)
+        _, items = torch.unique_consecutive(chunk_of, return_counts=True)
+        totals = torch.zeros(items.numel(), dtype=count.dtype, device=device)
+        totals.index_add_(0, torch.repeat_interleave(torch.arange(items.numel(), device=device), items), count)
+        self._items = items.tolist()
+        self._totals = totals.tolist()
+        self._table = (face, x0, y0, w, count)
+        self.num_pairs = int(sum(self._totals))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[PairChunk]:
+        face, x0, y0, w, count = self._table
+        device = count.device
+        lo = 0
+        for n_items, total in zip(self._items, self._totals, strict=True):
+            sl = slice(lo, lo + n_items)
+            lo += n_items
+            c = count[sl]
+            item = torch.repeat_interleave(
+                torch.arange(n_items, device=device), c, output_size=total
+            )  # (n,)
+            offset = torch.arange(total, device=device) - (torch.cumsum(c, 0) - c)[item]
+            wi = w[sl][item]
+            row = torch.div(offset, wi, rounding_mode="floor")
+            yield PairChunk(face[sl][item], x0[sl][item] + offset - row * wi, y0[sl][item] + row)
 
 
 def blur_radius(sigma: float, eps: float) -> float:

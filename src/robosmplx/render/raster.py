@@ -23,7 +23,7 @@ from robosmplx.render.inputs import (
     check_mesh,
     project_vertices,
 )
-from robosmplx.render.pairs import DEFAULT_MAX_PAIRS, iter_pairs, pixel_boxes
+from robosmplx.render.pairs import DEFAULT_MAX_PAIRS, PairPlan, pixel_boxes
 
 DEFAULT_ZNEAR = 1e-2
 
@@ -49,7 +49,7 @@ class Fragments:
 
 @dataclass(frozen=True)
 class ScreenFaces:
-    """Faces kept for rendering, flattened over the batch (N of them).
+    """Faces kept for rendering, flattened over the batch (N of them), without gradients.
 
     batch, face: (N,) long image and face index; corners: (N, 3, 2) pixels; edges: (N, 3, 2)
     corner i+1 minus corner i; area2: (N,) twice the signed screen area; depth: (N, 3) corner z.
@@ -61,6 +61,12 @@ class ScreenFaces:
     edges: Tensor
     area2: Tensor
     depth: Tensor
+
+    def gather(self, uv: Tensor, z: Tensor, faces: Tensor) -> tuple[Tensor, Tensor]:
+        """The kept faces' corners (N, 3, 2) and corner depths (N, 3), with gradients."""
+        idx = faces[self.face]  # (N, 3)
+        b = self.batch[:, None]
+        return uv[b, idx], z[b, idx]
 
 
 def screen_faces(
@@ -173,7 +179,7 @@ def _visible_faces(sf: ScreenFaces, batch: int, size: ImageSize, max_pairs: int)
     n_pix = batch * size.num_pixels
     dev, dtype = sf.corners.device, sf.corners.dtype
     zbuf = torch.full((n_pix,), float("inf"), device=dev, dtype=dtype)
-    boxes = pixel_boxes(sf.corners, 0.0, size)
+    plan = PairPlan(pixel_boxes(sf.corners, 0.0, size), max_pairs)
 
     def covered(chunk):
         f = chunk.face
@@ -182,11 +188,11 @@ def _visible_faces(sf: ScreenFaces, batch: int, size: ImageSize, max_pairs: int)
         pix = (sf.batch[f] * size.height + chunk.y) * size.width + chunk.x
         return f[inside], pix[inside], zpix[inside]
 
-    for chunk in iter_pairs(boxes, max_pairs):
+    for chunk in plan:
         _, pix, zpix = covered(chunk)
         zbuf.scatter_reduce_(0, pix, zpix, "amin")
     winner = torch.full((n_pix,), sf.face.numel(), device=dev, dtype=torch.long)
-    for chunk in iter_pairs(boxes, max_pairs):
+    for chunk in plan:
         f, pix, zpix = covered(chunk)
         front = zpix == zbuf[pix]
         winner.scatter_reduce_(0, pix[front], f[front], "amin")
@@ -209,7 +215,7 @@ def _fragments(
     w = winner[pix]
     b, f = sf.batch[w], sf.face[w]
     corner_idx = faces[f]  # (n, 3)
-    corners = uv[b[:, None], corner_idx]  # (n, 3, 2)
+    corners = uv[b[:, None], corner_idx]  # (n, 3, 2) with gradients
     depth = z[b[:, None], corner_idx]  # (n, 3)
     rem = pix - b * size.num_pixels
     y = torch.div(rem, size.width, rounding_mode="floor")

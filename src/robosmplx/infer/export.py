@@ -1,0 +1,83 @@
+"""Writing what users ask for: parameters (.npz + .json, smplx-style names, camera), meshes
+(.obj / .ply / .glb). Every file is written atomically.
+
+Camera meaning (also in the JSON): OpenCV camera of the *original* image, pixels with (0, 0) at
+the centre of the top-left pixel; ``vertices_cam = body_model(**params).vertices + transl`` and
+``pixels = K @ vertices_cam`` (perspective divide). ``global_orient`` is in the camera frame.
+.obj/.ply hold camera-frame vertices; .glb holds them turned upright for glTF viewers and Blender
+(Y up: a 180-degree rotation about X).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from robosmplx.io import atomic_write, atomic_write_bytes, atomic_write_text
+
+CAMERA_NOTE = (
+    "OpenCV camera of the original image (x right, y down, z forward, metres); "
+    "vertices_cam = body_model(**params).vertices + transl; pixels = K @ vertices_cam / z; "
+    "global_orient is expressed in the camera frame"
+)
+
+
+def person_record(
+    params_aa: dict[str, np.ndarray],
+    transl: np.ndarray,
+    k: np.ndarray,
+    image_size: tuple[int, int],
+    body_model: str,
+    extra: dict | None = None,
+) -> dict[str, np.ndarray | str | float]:
+    """Flat record of one person: axis-angle params, camera translation and intrinsics."""
+    rec: dict = {k2: np.asarray(v, dtype=np.float32).reshape(-1) for k2, v in params_aa.items()}
+    rec["transl"] = np.asarray(transl, dtype=np.float32).reshape(3)
+    rec["K"] = np.asarray(k, dtype=np.float32).reshape(3, 3)
+    rec["focal_length"] = np.array([k[0, 0], k[1, 1]], dtype=np.float32)
+    rec["principal_point"] = np.array([k[0, 2], k[1, 2]], dtype=np.float32)
+    rec["image_size"] = np.array(image_size, dtype=np.int32)  # (width, height)
+    rec["body_model"] = body_model
+    for k2, v in (extra or {}).items():
+        rec[k2] = v
+    return rec
+
+
+def save_params(record: dict, path_stem: Path) -> list[Path]:
+    """Write ``<stem>.npz`` and ``<stem>.json``; returns the paths."""
+    npz_path = path_stem.with_suffix(".npz")
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in record.items()})
+    atomic_write_bytes(npz_path, buf.getvalue())
+    js = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in record.items()}
+    js["camera_convention"] = CAMERA_NOTE
+    json_path = path_stem.with_suffix(".json")
+    atomic_write_text(json_path, json.dumps(js, indent=1))
+    return [npz_path, json_path]
+
+
+def load_params(path: Path) -> dict[str, np.ndarray]:
+    """Read a saved ``.npz`` record back (plain arrays, no pickles)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+UPRIGHT = np.diag([1.0, -1.0, -1.0])  # camera frame (y down) -> glTF (y up)
+
+
+def save_mesh(vertices: np.ndarray, faces: np.ndarray, path: Path, color=None) -> Path:
+    """Write a mesh; format from the suffix (.obj, .ply, .glb). Vertices (V, 3) camera frame."""
+    import trimesh
+
+    v = np.asarray(vertices, dtype=np.float64)
+    if path.suffix.lower() == ".glb":
+        v = v @ UPRIGHT.T
+    mesh = trimesh.Trimesh(v, np.asarray(faces), process=False)
+    if color is not None:
+        rgba = np.array([*color[:3], 255], dtype=np.uint8)
+        mesh.visual.vertex_colors = np.tile(rgba, (len(v), 1))
+    fmt = path.suffix.lower().lstrip(".")
+    return atomic_write(path, lambda tmp: mesh.export(tmp, file_type=fmt))

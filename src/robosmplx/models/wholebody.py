@@ -1,0 +1,269 @@
+"""Whole-body network (paper Figure 4): body subnetwork, part boxes from its keypoints, hand and
+face subnetworks on high-resolution crops, one full parameter set plus the body camera.
+
+Inputs: ``image`` (B, 3, H, W) the normalised high-resolution source (the original image, or a
+larger crop of it such as the 512 x 512 of the authors' configs) and ``affine`` (B, 2, 3) mapping
+its pixels to body-crop pixels. The body crop (``cfg.body.input_size``) is cut from the source
+through ``affine`` unless the caller passes an already resized ``body_img`` (better
+anti-aliased). Hand and face boxes come from the body's soft-argmax keypoints in body-crop
+pixels (centre = keypoint mean, side = extent x 2.0 for hands, x 1.5 for the face, square),
+are mapped back through ``affine`` and cropped from the source at the part input sizes. Left
+hands are mirrored, run with the right hands as one batch, and mirrored back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.geometry.boxes import box_from_keypoints
+from robosmplx.geometry.rotations import mirror_rotation
+from robosmplx.models.backbones import BackboneConfig
+from robosmplx.models.checkpoint import load_state_strict
+from robosmplx.models.localization import normalized_to_pixels
+from robosmplx.models.outputs import Prediction
+from robosmplx.models.roi import roi_crop
+from robosmplx.models.signature import BodySignature
+from robosmplx.models.subnetwork import SubNetwork, SubNetworkConfig, subnetwork_config
+
+BOX_NAMES = ("lhand", "rhand", "face")
+
+
+@dataclass(frozen=True)
+class WholeBodyConfig:
+    """body / hand / face: the subnetwork configs (hand and face usually without their global
+    branch). box_keypoints: ``lhand``, ``rhand``, ``face`` indices into the body's J keypoints.
+    left_groups: the left-hand groups, in the order of ``hand.groups`` (the right ones).
+    crop_grad: let part losses reach the body keypoints through the crop boxes (default off:
+    the boxes learn from L_box only)."""
+
+    body: SubNetworkConfig
+    hand: SubNetworkConfig
+    face: SubNetworkConfig
+    box_keypoints: dict[str, tuple[int, ...]]
+    left_groups: tuple[str, ...]
+    hand_box_scale: float = 2.0
+    face_box_scale: float = 1.5
+    crop_grad: bool = False
+
+
+def wholebody_config(
+    signature: BodySignature,
+    *,
+    body_backbone: BackboneConfig | None = None,
+    hand_backbone: BackboneConfig | None = None,
+    face_backbone: BackboneConfig | None = None,
+    body: dict | None = None,
+    hand: dict | None = None,
+    face: dict | None = None,
+    **options,
+) -> WholeBodyConfig:
+    """Whole-body config sized from ``signature``; ``body``/``hand``/``face`` hold extra
+    subnetwork options (input_size, heatmap_depth, ...), ``options`` the WholeBodyConfig ones."""
+    return WholeBodyConfig(
+        body=subnetwork_config(signature, "body", backbone=body_backbone, **(body or {})),
+        hand=subnetwork_config(
+            signature, "hand", with_global=False, backbone=hand_backbone, **(hand or {})
+        ),
+        face=subnetwork_config(
+            signature, "face", with_global=False, backbone=face_backbone, **(face or {})
+        ),
+        box_keypoints={k: signature.keypoint_subsets[k] for k in BOX_NAMES},
+        left_groups=signature.part_groups["lhand"],
+        **options,
+    )
+
+
+def mirror_prediction(pred: Prediction, rename: dict[str, str] | None = None) -> Prediction:
+    """The left-right mirror of a part prediction: rotations M R M, x of joints and camera
+    negated, masks flipped; ``rename`` maps group names (right -> left)."""
+    rename = rename or {}
+    params = {}
+    for k, v in pred.pred_params.items():
+        base = k[: -len("_rotmat")] if k.endswith("_rotmat") else k
+        name = rename.get(base, base) + ("_rotmat" if k.endswith("_rotmat") else "")
+        params[name] = mirror_rotation(v) if k.endswith("_rotmat") else v
+    sx = torch.tensor([-1.0, 1.0, 1.0])
+    cam = None if pred.pred_cam is None else pred.pred_cam * sx.to(pred.pred_cam)
+    joints = None if pred.pred_joints_hm is None else pred.pred_joints_hm * sx.to(pred.pred_joints_hm)
+    segm = None if pred.pred_segm_logits is None else pred.pred_segm_logits.flip(-1)
+    return Prediction(pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm)
+
+
+def _split(pred: Prediction, n: int) -> tuple[Prediction, Prediction]:
+    """A prediction on 2n crops -> the first n and the last n."""
+
+    def cut(sl: slice) -> Prediction:
+        def f(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[sl]
+
+        return Prediction(
+            pred_params={k: v[sl] for k, v in pred.pred_params.items()},
+            pred_cam=f(pred.pred_cam),
+            pred_joints_hm=f(pred.pred_joints_hm),
+            pred_segm_logits=f(pred.pred_segm_logits),
+        )
+
+    return cut(slice(0, n)), cut(slice(n, 2 * n))
+
+
+class WholeBodyNetwork(nn.Module):
+    """Body, hand and face :class:`SubNetwork` s joined by keypoint boxes and ROI crops."""
+
+    kind = "wholebody"
+
+    def __init__(self, cfg: WholeBodyConfig):
+        super().__init__()
+        if cfg.body.part != "body" or cfg.hand.part != "hand" or cfg.face.part != "face":
+            raise ConfigError("whole-body config: body, hand and face must be those parts")
+        if any(g.kind != "rotation" for g in cfg.hand.groups):
+            raise ConfigError(
+                "whole-body config: hand groups must be rotations to be mirrored for left hands "
+                f"(got {[(g.name, g.kind) for g in cfg.hand.groups]})"
+            )
+        if len(cfg.left_groups) != len(cfg.hand.groups):
+            raise ConfigError(
+                f"whole-body config: left_groups {cfg.left_groups} do not pair with the hand "
+                f"groups {[g.name for g in cfg.hand.groups]}"
+            )
+        for k in BOX_NAMES:
+            idx = cfg.box_keypoints.get(k, ())
+            if not idx or max(idx) >= cfg.body.num_joints or min(idx) < 0:
+                raise ConfigError(
+                    f"whole-body config: box_keypoints[{k!r}] must be indices into the body's "
+                    f"{cfg.body.num_joints} keypoints"
+                )
+        self.config = cfg
+        self.body = SubNetwork(cfg.body)
+        self.hand = SubNetwork(cfg.hand)
+        self.face = SubNetwork(cfg.face)
+        self.left_names = dict(zip((g.name for g in cfg.hand.groups), cfg.left_groups))
+        for k in BOX_NAMES:
+            self.register_buffer(
+                f"box_idx_{k}", torch.tensor(cfg.box_keypoints[k], dtype=torch.long), persistent=False
+            )
+
+    def part_boxes(self, joints_hm: Tensor, crop_size: int) -> dict[str, Tensor]:
+        """(B, J, 3) body soft-argmax joints -> ``lhand``/``rhand``/``face`` (B, 4) xywh boxes in
+        body-crop pixels (square; hands x hand_box_scale, face x face_box_scale)."""
+        kp = normalized_to_pixels(joints_hm[..., :2], crop_size)  # (B, J, 2)
+        out = {}
+        for k in BOX_NAMES:
+            scale = self.config.face_box_scale if k == "face" else self.config.hand_box_scale
+            sub = kp.index_select(1, getattr(self, f"box_idx_{k}"))
+            out[k] = box_from_keypoints(sub, scale=scale, aspect=1.0)
+        return out
+
+    def forward_features(self, body_img: Tensor) -> Tensor:
+        """(B, 3, S, S) body crops -> the body subnetwork's F."""
+        return self.body.forward_features(body_img)
+
+    def body_crop(self, image: Tensor, affine: Tensor) -> Tensor:
+        """(B, 3, S, S) body crop cut from the source through ``affine`` (bilinear)."""
+        s = self.config.body.input_size
+        box = image.new_tensor([-0.5, -0.5, s, s]).expand(image.shape[0], 4)
+        return roi_crop(image, box, s, affine)
+
+    def run_hands(self, right: Tensor, left: Tensor) -> tuple[Prediction, Prediction]:
+        """Right crops and (unmirrored) left crops (B, 3, s, s) -> right and left predictions;
+        left crops are mirrored in, their outputs mirrored back and renamed to left groups."""
+        both = self.hand(torch.cat((right, left.flip(-1)), 0))
+        r, l_mirrored = _split(both, right.shape[0])
+        return r, mirror_prediction(l_mirrored, self.left_names)
+
+    def forward_head(
+        self, feat: Tensor, image: Tensor, affine: Tensor, boxes: dict[str, Tensor] | None = None
+    ) -> Prediction:
+        """Body head on F, then parts cropped from ``image``; ``boxes`` (xywh body-crop px)
+        replace the predicted part boxes for cropping (ground-truth or external boxes)."""
+        body = self.body.forward_head(feat)
+        size = feat.shape[-1] * self.body.backbone.output_stride
+        pred_boxes = self.part_boxes(body.pred_joints_hm, size)
+        if boxes is None:
+            boxes = pred_boxes if self.config.crop_grad else {k: v.detach() for k, v in pred_boxes.items()}
+        hs, fs = self.config.hand.input_size, self.config.face.input_size
+        right = roi_crop(image, boxes["rhand"], hs, affine)  # (B, 3, hs, hs)
+        left = roi_crop(image, boxes["lhand"], hs, affine)  # mirrored inside run_hands
+        rhand, lhand = self.run_hands(right, left)
+        face = self.face(roi_crop(image, boxes["face"], fs, affine))  # (B, 3, fs, fs)
+        params = dict(body.pred_params)
+        for part, groups in ((rhand, self.config.hand.groups), (face, self.config.face.groups)):
+            for g in groups:
+                key = f"{g.name}_rotmat" if g.kind == "rotation" else g.name
+                params[key] = part.pred_params[key]
+        for g in self.config.hand.groups:
+            key = f"{self.left_names[g.name]}_rotmat"
+            params[key] = lhand.pred_params[key]
+        return Prediction(
+            pred_params=params,
+            pred_cam=body.pred_cam,
+            pred_joints_hm=body.pred_joints_hm,
+            pred_segm_logits=body.pred_segm_logits,
+            pred_boxes=pred_boxes,
+            parts={"rhand": rhand, "lhand": lhand, "face": face},
+        )
+
+    def forward(
+        self,
+        image: Tensor,
+        affine: Tensor,
+        body_img: Tensor | None = None,
+        boxes: dict[str, Tensor] | None = None,
+    ) -> Prediction:
+        """image (B, 3, H, W), affine (B, 2, 3) image px -> body-crop px -> :class:`Prediction`."""
+        if affine.shape[1:] != (2, 3) or affine.shape[0] != image.shape[0]:
+            from robosmplx.errors import ShapeError
+
+            raise ShapeError(
+                f"whole-body affine: expected ({image.shape[0]}, 2, 3) image -> body-crop pixels, "
+                f"got {tuple(affine.shape)}"
+            )
+        if body_img is None:
+            body_img = self.body_crop(image, affine.to(image.dtype))
+        return self.forward_head(self.forward_features(body_img), image, affine.to(image.dtype), boxes)
+
+    def load_part(self, part: str, source) -> None:
+        """Load a trained part subnetwork into ``body``, ``hand`` or ``face``.
+
+        ``source``: a :class:`SubNetwork`, its state dict, or a saved model path. The part-only
+        global branch (orient/shape/camera heads) a part was trained with is dropped when this
+        network has none; any other difference raises :class:`CheckpointError` with the keys.
+        """
+        target: SubNetwork = getattr(self, part)
+        where = f"{part} subnetwork"
+        if isinstance(source, str | Path):
+            from robosmplx.models.checkpoint import load_model
+
+            where = str(source)
+            source = load_model(source)
+        if isinstance(source, SubNetwork):
+            mine = dataclasses.replace(target.config, with_global=False)
+            theirs = dataclasses.replace(source.config, with_global=False)
+            if mine != theirs:
+                diff = [
+                    f.name
+                    for f in dataclasses.fields(mine)
+                    if getattr(mine, f.name) != getattr(theirs, f.name)
+                ]
+                raise CheckpointError(f"{where}: cannot swap in, config differs in {diff}")
+            source = source.state_dict()
+        if not isinstance(source, dict):
+            raise CheckpointError(f"{where}: expected a SubNetwork, a state dict or a path")
+        expected = target.state_dict()
+        glob = [f"regressor.linears.{g.name}." for g in target.config.global_groups]
+        glob += ["regressor.linears.cam.", "regressor.fuse_f."]
+        dropped = {k for k in source if k not in expected and k.startswith(tuple(glob))}
+        state = {k: v for k, v in source.items() if k not in dropped}
+        load_state_strict(target, state, source=where)
+
+    def swap_in(self, hand_state=None, face_state=None) -> None:
+        """The multi-stage fine-tune: replace hand and/or face with separately trained ones."""
+        if hand_state is not None:
+            self.load_part("hand", hand_state)
+        if face_state is not None:
+            self.load_part("face", face_state)

@@ -1,0 +1,105 @@
+"""Localization Module and regressor: soft-argmax known answers, LF routing, initial outputs."""
+
+import pytest
+import torch
+
+from robosmplx.body.base import ParamGroup
+from robosmplx.models.heads import ParamRegressor, reads_lf
+from robosmplx.models.localization import (
+    LocalizationModule,
+    PartSegmentationHead,
+    cell_centers,
+    normalized_to_pixels,
+    pixels_to_normalized,
+    soft_argmax_3d,
+)
+
+GROUPS = (
+    ParamGroup("global_orient", "rotation", 1, "body"),
+    ParamGroup("right_hand_pose", "rotation", 15, "hand"),
+    ParamGroup("expression", "vector", 7, "face"),
+    ParamGroup("betas", "vector", 10, "body"),
+)
+
+
+def test_soft_argmax_one_hot_peak_is_exact():
+    d, h, w = 6, 8, 10
+    hm = torch.zeros(2, 3, d, h, w)
+    peaks = [[(0, 0, 0), (5, 7, 9), (2, 3, 4)], [(1, 6, 2), (4, 0, 9), (3, 3, 3)]]
+    for b, row in enumerate(peaks):
+        for j, (k, y, x) in enumerate(row):
+            hm[b, j, k, y, x] = 1e4  # softmax is then exactly one-hot in float32
+    out = soft_argmax_3d(hm)
+    for b, row in enumerate(peaks):
+        for j, (k, y, x) in enumerate(row):
+            expect = torch.tensor([(x + 0.5) * 2 / w - 1, (y + 0.5) * 2 / h - 1, (k + 0.5) * 2 / d - 1])
+            assert torch.allclose(out[b, j], expect, atol=1e-6)
+
+
+def test_soft_argmax_uniform_is_centre_and_two_cell_mean():
+    out = soft_argmax_3d(torch.zeros(1, 1, 4, 4, 4))
+    assert torch.allclose(out, torch.zeros(1, 1, 3), atol=1e-6)
+    hm = torch.full((1, 1, 1, 1, 4), -1e4)
+    hm[..., 1] = hm[..., 2] = 0.0  # two equal peaks: their midpoint
+    assert torch.allclose(soft_argmax_3d(hm)[0, 0, 0], torch.tensor(0.0), atol=1e-6)
+
+
+def test_pixel_convention():
+    # pixel 0's centre is half a pixel from the -1 edge; the crop's last pixel mirrors it
+    s = 64
+    uv = torch.tensor([[0.0, s - 1.0], [-0.5, s - 0.5]])
+    xy = pixels_to_normalized(uv, s)
+    assert torch.allclose(xy[0], torch.tensor([1 / s - 1, 1 - 1 / s]))
+    assert torch.allclose(xy[1], torch.tensor([-1.0, 1.0]))
+    assert torch.allclose(normalized_to_pixels(xy, s), uv)
+    # heatmap cell centres agree with the pixel convention at 8 px per cell
+    assert torch.allclose(cell_centers(8), pixels_to_normalized(torch.arange(8) * 8 + 3.5, 64))
+
+
+def test_localization_shapes_and_segmentation_size():
+    loc = LocalizationModule(32, num_joints=5, depth=6)
+    lf, joints = loc(torch.randn(2, 32, 8, 8))
+    assert lf.shape == (2, 30, 8, 8) and joints.shape == (2, 5, 3)
+    assert joints.abs().max() <= 1.0
+    seg = PartSegmentationHead(32, num_parts=7, mid=16)(torch.randn(2, 32, 8, 8))
+    assert seg.shape == (2, 8, 16, 16)  # stride-8 features -> S/4 masks
+
+
+@pytest.mark.parametrize(
+    "variant, lf_names",
+    [
+        ("all", {"global_orient", "right_hand_pose", "expression", "betas", "cam"}),
+        ("pose", {"global_orient", "right_hand_pose", "expression"}),
+        ("none", set()),
+    ],
+)
+def test_lf_variant_routing(variant, lf_names):
+    reg = ParamRegressor(16, 24, GROUPS, variant=variant, hidden=8)
+    assert {k for k, v in reg.source.items() if v == "lf"} == lf_names
+    assert (reg.fuse_lf is not None) == bool(lf_names)
+    assert (reg.fuse_f is not None) == (len(lf_names) < 5)
+    assert reads_lf(None, "pose") is False
+
+
+def test_regressor_outputs_depend_only_on_their_source():
+    reg = ParamRegressor(16, 24, GROUPS, variant="pose", hidden=8).eval()
+    f = torch.randn(2, 16, 4, 4)
+    lf1, lf2 = torch.randn(2, 24, 4, 4), torch.randn(2, 24, 4, 4)
+    p1, c1 = reg.predict(reg.fuse(f, lf1))
+    p2, c2 = reg.predict(reg.fuse(f, lf2))
+    assert torch.equal(p1["betas"], p2["betas"]) and torch.equal(c1, c2)
+    assert not torch.allclose(p1["right_hand_pose_rotmat"], p2["right_hand_pose_rotmat"])
+
+
+def test_initial_prediction_is_rest_pose_and_camera_prior():
+    reg = ParamRegressor(16, 24, GROUPS, cam_init_scale=5.0, hidden=8)
+    for lin in reg.linears.values():
+        torch.nn.init.zeros_(lin.weight)
+    params, cam = reg.predict(reg.fuse(torch.randn(3, 16, 4, 4), torch.randn(3, 24, 4, 4)))
+    assert torch.allclose(params["right_hand_pose_rotmat"], torch.eye(3).expand(3, 15, 3, 3))
+    assert torch.equal(params["betas"], torch.zeros(3, 10))
+    assert torch.allclose(cam, torch.tensor([5.0, 0.0, 0.0]).expand(3, 3), atol=1e-6)
+    with torch.no_grad():
+        reg.linears["cam"].bias[0] = -60.0  # a very negative raw scale stays positive
+    _, cam = reg.predict(reg.fuse(torch.randn(3, 16, 4, 4), torch.randn(3, 24, 4, 4)))
+    assert (cam[:, 0] > 0).all()
