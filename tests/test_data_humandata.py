@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_data_support import NAMES, TinyBody, write_scene
 
 from robosmplx.data.conventions import map_keypoints, normalize_name, swap_side
 from robosmplx.data.humandata import (
@@ -16,6 +15,7 @@ from robosmplx.data.humandata import (
 )
 from robosmplx.data.records import build_table
 from robosmplx.errors import DataError
+from test_data_support import NAMES, TinyBody, write_scene
 
 
 def minimal(n=3, **extra):
@@ -29,7 +29,10 @@ def minimal(n=3, **extra):
 
 def test_round_trip_flattens_dicts_without_pickles(tmp_path):
     rng = np.random.default_rng(0)
-    smplx = {"body_pose": rng.normal(size=(3, 21, 3)).astype(np.float32), "betas": np.zeros((3, 10))}
+    smplx = {
+        "body_pose": rng.normal(size=(3, 21, 3)).astype(np.float32),
+        "betas": np.zeros((3, 10)),
+    }
     data = minimal(smplx=smplx, meta={"gender": np.asarray(["f", "m", "n"])})
     path = save_humandata(tmp_path / "a.npz", data)
     assert not any(dt.hasobject for dt in _member_dtypes(path).values())
@@ -59,7 +62,9 @@ def test_mmhuman3d_object_dicts_need_trust(tmp_path):
 def test_both_layouts_give_the_same_samples(tmp_path):
     model = TinyBody()
     ours = load_humandata(write_scene(tmp_path / "a", model, n=2, layout="ours"))
-    theirs = load_humandata(write_scene(tmp_path / "b", model, n=2, layout="mmhuman3d"), trusted=True)
+    theirs = load_humandata(
+        write_scene(tmp_path / "b", model, n=2, layout="mmhuman3d"), trusted=True
+    )
     ta, tb = build_table(ours, model), build_table(theirs, model)
     np.testing.assert_array_equal(ta.keypoints2d, tb.keypoints2d)
     for g in ta.rotations:
@@ -76,7 +81,11 @@ def test_both_layouts_give_the_same_samples(tmp_path):
         ({"smplx": {"transl": np.zeros((3, 2))}}, "smplx.transl", "(N, 3)"),
         ({"smplx": {"body_pose": np.zeros((3, 20))}}, "smplx.body_pose", "axis-angle"),
         ({"K": np.zeros((3, 3))}, "K", "(N, 3, 3)"),
-        ({"keypoints2d": np.zeros((3, 5, 3)), "keypoints2d_mask": np.ones(4)}, "keypoints2d_mask", "(5,)"),
+        (
+            {"keypoints2d": np.zeros((3, 5, 3)), "keypoints2d_mask": np.ones(4)},
+            "keypoints2d_mask",
+            "(5,)",
+        ),
     ],
 )
 def test_validation_names_file_key_expected_and_got(tmp_path, extra, key, expected):

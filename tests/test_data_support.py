@@ -127,7 +127,9 @@ def random_params(model: TinyBody, rng: np.random.Generator) -> dict[str, np.nda
             continue
         out[g.name] = rng.normal(0, 0.3, g.dim_aa)
     out["betas"] = rng.uniform(-1, 1, 3)
-    out["transl"] = np.array([rng.uniform(-0.2, 0.2), rng.uniform(-0.9, -0.7), rng.uniform(3.5, 4.5)])
+    out["transl"] = np.array(
+        [rng.uniform(-0.2, 0.2), rng.uniform(-0.9, -0.7), rng.uniform(3.5, 4.5)]
+    )
     return out
 
 
@@ -212,7 +214,9 @@ def write_scene(
     for part, names in (("lhand", ("L_wrist", "L_thumb", "L_index")), ("rhand", ("R_wrist", "R_thumb", "R_index")), ("face", ("nose", "L_eye", "R_eye", "jaw"))):  # fmt: skip
         pts = kp2[:, [idx[m] for m in names], :2]
         lo, hi = pts.min(1) - 6, pts.max(1) + 6
-        boxes[f"{part}_bbox_xywh"] = np.concatenate((lo, hi - lo, np.ones((n, 1))), 1).astype(np.float32)
+        boxes[f"{part}_bbox_xywh"] = np.concatenate((lo, hi - lo, np.ones((n, 1))), 1).astype(
+            np.float32
+        )
     smplx = {g: np.asarray(v, np.float32) for g, v in params.items()}
     data = {
         "image_path": np.asarray(rows["image_path"]),

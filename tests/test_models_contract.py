@@ -33,7 +33,11 @@ def anny_like_signature() -> BodySignature:
         num_keypoints=77,
         keypoint_subsets={"body": body, "lhand": lhand, "rhand": rhand, "face": face},
         part_counts={"body": 24, "hand": 16, "face": 15},
-        part_groups={"rhand": ("right_hand_pose",), "lhand": ("left_hand_pose",), "face": ("expression",)},
+        part_groups={
+            "rhand": ("right_hand_pose",),
+            "lhand": ("left_hand_pose",),
+            "face": ("expression",),
+        },
         part_keypoints={"rhand": rhand, "lhand": lhand, "face": face},
     )
 
@@ -80,7 +84,9 @@ def _expected_shapes(cfg, sig: BodySignature, b: int) -> dict[str, tuple]:
             out[f"pred_boxes.{box}"] = (b, 4)
         for view, part in (("rhand", "hand"), ("lhand", "hand"), ("face", "face")):
             for name in sig.part_groups[view]:
-                out[f"parts.{view}.pred_params.{key(sig.group(name))}"] = group_shape(sig.group(name))
+                out[f"parts.{view}.pred_params.{key(sig.group(name))}"] = group_shape(
+                    sig.group(name)
+                )
             out[f"parts.{view}.pred_joints_hm"] = (b, len(sig.part_keypoints[view]), 3)
             p1 = sig.part_counts[part] + 1
             out[f"parts.{view}.pred_segm_logits"] = (b, p1, SIZE // 4, SIZE // 4)
@@ -105,7 +111,9 @@ def _check(model, sig):
         assert torch.isfinite(v).all(), k
     loss = sum(v.float().square().mean() for v in tensors.values())
     loss.backward()
-    no_grad = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    no_grad = [
+        n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0
+    ]
     assert not no_grad, f"parameters without gradient: {no_grad[:5]}"
     model.eval()
     with torch.no_grad():
@@ -128,6 +136,10 @@ def test_light_presets(name, body):
 def test_presets_sized_by_anny_small(name, anny_small):
     sig = BodySignature.from_body_model(anny_small)
     assert sig.part_groups["face"] == ("expression",)
+    cfg = preset_config(name, anny_small)
+    neutral = anny_small.vector_default("betas").tolist()
+    assert list(sig.vector_defaults.get("betas", [0.0] * len(neutral))) == neutral
+    assert (cfg.body if name == "small" else cfg).vector_init == sig.vector_defaults
     _check(build_model(_shrink(preset_config(name, anny_small))), sig)
 
 

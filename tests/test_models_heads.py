@@ -32,7 +32,9 @@ def test_soft_argmax_one_hot_peak_is_exact():
     out = soft_argmax_3d(hm)
     for b, row in enumerate(peaks):
         for j, (k, y, x) in enumerate(row):
-            expect = torch.tensor([(x + 0.5) * 2 / w - 1, (y + 0.5) * 2 / h - 1, (k + 0.5) * 2 / d - 1])
+            expect = torch.tensor(
+                [(x + 0.5) * 2 / w - 1, (y + 0.5) * 2 / h - 1, (k + 0.5) * 2 / d - 1]
+            )
             assert torch.allclose(out[b, j], expect, atol=1e-6)
 
 
@@ -92,12 +94,14 @@ def test_regressor_outputs_depend_only_on_their_source():
 
 
 def test_initial_prediction_is_rest_pose_and_camera_prior():
-    reg = ParamRegressor(16, 24, GROUPS, cam_init_scale=5.0, hidden=8)
+    neutral = {"betas": (0.5,) * 10}  # e.g. Anny's phenotype mid-point
+    reg = ParamRegressor(16, 24, GROUPS, cam_init_scale=5.0, hidden=8, vector_init=neutral)
     for lin in reg.linears.values():
         torch.nn.init.zeros_(lin.weight)
     params, cam = reg.predict(reg.fuse(torch.randn(3, 16, 4, 4), torch.randn(3, 24, 4, 4)))
     assert torch.allclose(params["right_hand_pose_rotmat"], torch.eye(3).expand(3, 15, 3, 3))
-    assert torch.equal(params["betas"], torch.zeros(3, 10))
+    assert torch.equal(params["betas"], torch.full((3, 10), 0.5))
+    assert torch.equal(params["expression"], torch.zeros(3, 7))
     assert torch.allclose(cam, torch.tensor([5.0, 0.0, 0.0]).expand(3, 3), atol=1e-6)
     with torch.no_grad():
         reg.linears["cam"].bias[0] = -60.0  # a very negative raw scale stays positive

@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> dict:
             "runs": len(times),
             "input": [list(x.shape) for x in inputs],
             "body_input": model.config.body.input_size,
-            "part_inputs": {"hand": model.config.hand.input_size, "face": model.config.face.input_size},
+            "part_inputs": {
+                "hand": model.config.hand.input_size,
+                "face": model.config.face.input_size,
+            },
         }
     return {
         "benchmark": "model",

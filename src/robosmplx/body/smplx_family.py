@@ -14,10 +14,11 @@ Keypoints (SMPL-X): the 137 whole-body points of Hand4Whole, in its order:
 - face (72): Jaw and Head joints, the left and right eye vertices again (``L_Eyeball``,
   ``R_Eyeball``), the 51 static landmarks (300-W points 18-68: brows, nose, eyes, mouth) and the
   17 pose-dependent contour landmarks (300-W points 1-17). Landmarks are named for the person's
-  left (``L_``) and right (``R_``) so :func:`parts.flip_permutation` mirrors them.
+  left (``L_``) and right (``R_``), so the flip permutation is a name swap.
 SMPL: its 24 joints plus the 11 extra body vertices (``body`` subset = the 25 above). MANO:
-wrist plus 4 per finger (21, ``rhand``). FLAME: Neck, then the 72 face points, with FLAME's eye
-joints (eye centres) as the eyeballs.
+wrist plus 4 per finger (21, ``rhand``). FLAME: ``Neck`` (its root joint), then the 72 face
+points, with ``Head`` = FLAME's neck joint (the one that turns the head, like SMPL-X's head
+joint) and FLAME's eye joints (eye centres, not surface vertices) as the eyeballs.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class FamilyLayout:
     joints: tuple[str, ...]
     pose_slots: tuple[tuple[str | None, int], ...]  # joint order of the pose; None = rest
     extras: tuple[str, ...]  # keypoint names of the extra vertices, smplx's order
-    smplx_outputs: int  # how many leading joints + extras smplx's own forward returns
+    smplx_outputs: int  # how many leading sources smplx's own forward returns as joints
     keypoints: tuple[str, ...]
     subsets: dict[str, tuple[str, ...]]
     roots: dict[str, str]
@@ -126,7 +127,7 @@ def _layout(name: str) -> FamilyLayout:
         pose += (("left_hand_pose", 15), ("right_hand_pose", 15))
         extras = tuple(EXTRA_NAMES.values())
         return FamilyLayout(
-            SMPLX_JOINTS, pose, extras, 55 + 21, BODY25 + hand20("L") + hand20("R") + FACE72,
+            SMPLX_JOINTS, pose, extras, 55 + 21 + 68, BODY25 + hand20("L") + hand20("R") + FACE72,
             {"body": BODY25, **hands, **face},
             {"body": "Pelvis", "lhand": "L_Wrist", "rhand": "R_Wrist", "face": "Neck"},
             {"L_Eyeball": "L_Eye", "R_Eyeball": "R_Eye"}, 12,
@@ -147,7 +148,7 @@ def _layout(name: str) -> FamilyLayout:
         )  # fmt: skip
     pose = (("global_orient", 1), (rest, 1), ("jaw_pose", 1), (rest, 2))
     return FamilyLayout(
-        FLAME_JOINTS, pose, (), 5, ("Neck",) + FACE72, face, {"face": "Neck"},
+        FLAME_JOINTS, pose, (), 5 + 68, ("Neck",) + FACE72, face, {"face": "Neck"},
         {"L_Eyeball": "L_Eye_Joint", "R_Eyeball": "R_Eye_Joint"}, 0,
     )  # fmt: skip
 
@@ -177,6 +178,13 @@ def _spec(name: str, n_betas: int, n_expr: int) -> ParamSpec:
             g("expression", "vector", n_expr, "face"), g("betas", "vector", n_betas, "face"),
         )  # fmt: skip
     return ParamSpec(groups)
+
+
+def _flip(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Left/right swap by name; a point whose mirror is not in the set maps to itself (MANO)."""
+    other = {"L_": "R_", "R_": "L_"}
+    swapped = [other[n[:2]] + n[2:] if n[:2] in other else n for n in names]
+    return tuple(names.index(m) if m in names else i for i, m in enumerate(swapped))
 
 
 def _body_part(joint: str) -> int:
@@ -246,7 +254,7 @@ class SMPLXFamilyModel(BodyModel):
         self.keypoint_layout = KeypointLayout(
             names=lay.keypoints,
             subsets={k: tuple(lay.keypoints.index(n) for n in v) for k, v in lay.subsets.items()},
-            flip=P.flip_permutation(lay.keypoints),
+            flip=_flip(lay.keypoints),
             roots={k: lay.keypoints.index(v) for k, v in lay.roots.items()},
         )
         self._init_parts(num_v)

@@ -7,8 +7,9 @@ Layout (``smplx.create``'s): ``<model_dir>/smplx/SMPLX_<GENDER>.npz`` (or ``.pkl
 registration, licence terms apply); robosmplx never ships or downloads them.
 
 A pickle runs code when it is loaded, so ``.pkl`` files (and object ``.npy`` files) are read with
-an unpickler that builds only numpy arrays, plain containers and sparse matrices (decoded without
-scipy) and refuses anything else; ``.npz`` archives are read with pickles disabled.
+an unpickler that builds only numpy arrays, plain containers, sparse matrices and chumpy leaf
+arrays (both decoded from their stored arrays, so neither scipy nor chumpy is needed) and refuses
+anything else; ``.npz`` archives are read with pickles disabled.
 """
 
 from __future__ import annotations
@@ -108,10 +109,11 @@ def check_model_files(
             f"{spec.folder}/{first} (download {spec.title} from {spec.url}, licence required)"
         )
     main, extra = model_paths(name, Path(model_dir), gender)
+    what = "right-hand" if name == "mano" else gender
     if not main.is_file():
         return (
             f"{spec.title} model file {main} not found: download {spec.title} from {spec.url} "
-            f"(free registration, licence terms apply), save the {gender} model as "
+            f"(free registration, licence terms apply), save its {what} model as "
             f"{main.parent}/{first}, and {where} to {model_dir}"
         )
     for p in extra:
@@ -150,6 +152,25 @@ class _Sparse:
         return out
 
 
+class _NotAnArray(Exception):
+    """A chumpy object that is not a plain array (a computed expression)."""
+
+
+class _ChumpyLeaf:
+    """Stands in for a pickled chumpy ``Ch`` array: keeps its state, whose ``x`` is the data."""
+
+    state: dict = {}
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state if isinstance(state, dict) else {}
+
+    def toarray(self) -> np.ndarray:
+        x = self.state.get("x")
+        if not isinstance(x, np.ndarray):
+            raise _NotAnArray("chumpy")
+        return x
+
+
 class _Csc(_Sparse):
     fmt = "csc"
 
@@ -176,6 +197,7 @@ _ALLOWED = {
     ("numpy._core.multiarray", "scalar"): lambda: _numpy_global("scalar"),
     ("copy_reg", "_reconstructor"): lambda: __import__("copyreg")._reconstructor,
     ("copyreg", "_reconstructor"): lambda: __import__("copyreg")._reconstructor,
+    ("_codecs", "encode"): lambda: __import__("codecs").encode,  # bytes in protocol-2 pickles
     ("__builtin__", "object"): lambda: object,
     ("builtins", "object"): lambda: object,
 }
@@ -183,7 +205,7 @@ _SPARSE = {"csc_matrix": _Csc, "csr_matrix": _Csr, "coo_matrix": _Coo}
 
 
 class _BodyModelUnpickler(pickle.Unpickler):
-    """Builds numpy arrays, containers and sparse matrices; refuses every other global."""
+    """Builds numpy arrays, containers, sparse and chumpy stand-ins; refuses other globals."""
 
     def __init__(self, f, path: Path):
         super().__init__(f, encoding="latin1")
@@ -194,10 +216,12 @@ class _BodyModelUnpickler(pickle.Unpickler):
             return _ALLOWED[(module, name)]()
         if module.startswith("scipy.sparse") and name in _SPARSE:
             return _SPARSE[name]
+        if (module, name) == ("chumpy.ch", "Ch"):
+            return _ChumpyLeaf
         if module.split(".")[0] == "chumpy":
             raise ModelFileError(
-                f"{self.path} stores chumpy objects, which robosmplx does not load; use the "
-                "chumpy-free release of this model (or convert its arrays to plain numpy)"
+                f"{self.path} stores chumpy {name} objects, which robosmplx does not load; use "
+                "the chumpy-free release of this model (or convert its entries to numpy arrays)"
             )
         raise ModelFileError(
             f"{self.path} refers to {module}.{name}, which no body-model file contains; "
@@ -205,11 +229,18 @@ class _BodyModelUnpickler(pickle.Unpickler):
         )
 
 
-def _densify(obj: Any) -> Any:
-    if isinstance(obj, _Sparse):
-        return obj.toarray()
+def _densify(obj: Any, path: Path) -> Any:
+    """Sparse and chumpy stand-ins -> numpy arrays, recursively through dicts."""
+    if isinstance(obj, (_Sparse, _ChumpyLeaf)):
+        try:
+            return obj.toarray()
+        except _NotAnArray:
+            raise ModelFileError(
+                f"{path} stores chumpy expressions, not plain arrays; use the chumpy-free "
+                "release of this model (or convert its entries to numpy arrays)"
+            ) from None
     if isinstance(obj, dict):
-        return {k: _densify(v) for k, v in obj.items()}
+        return {k: _densify(v, path) for k, v in obj.items()}
     return obj
 
 
@@ -237,9 +268,9 @@ def read_model_file(path: Path, url: str = "the official site") -> dict[str, Any
                 _, _, dtype = read_header(f)
                 if not dtype.hasobject:
                     return {"array": np.load(path, allow_pickle=False)}
-            obj = _densify(_BodyModelUnpickler(f, path).load())
+            obj = _densify(_BodyModelUnpickler(f, path).load(), path)
         if isinstance(obj, np.ndarray) and obj.dtype.hasobject and obj.shape == ():
-            obj = _densify(obj.item())
+            obj = _densify(obj.item(), path)
         if not isinstance(obj, dict):
             raise ModelFileError(
                 f"{path} holds a {type(obj).__name__}, not the dictionary of arrays a body-model "

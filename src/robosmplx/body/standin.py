@@ -72,11 +72,9 @@ class _Rig:
 
     def _add(self, pts: np.ndarray, w: np.ndarray, tris: np.ndarray) -> np.ndarray:
         start = sum(len(v) for v in self.verts)
-        c = pts.mean(0)
-        for t in tris:  # wind every triangle so its normal points away from the part centre
-            a, b, d = pts[t]
-            if np.dot(np.cross(b - a, d - a), (a + b + d) / 3 - c) < 0:
-                t[1], t[2] = t[2], t[1]
+        a, b, d = pts[tris[:, 0]], pts[tris[:, 1]], pts[tris[:, 2]]
+        inward = np.einsum("fi,fi->f", np.cross(b - a, d - a), (a + b + d) / 3 - pts.mean(0)) < 0
+        tris[inward] = tris[inward][:, [0, 2, 1]]  # every normal points away from the part
         self.verts.append(pts)
         self.weights.append(w)
         self.faces.append(tris + start)
@@ -94,19 +92,22 @@ class _Rig:
         ring = [half * (su * u + sw * w) for su, sw in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         pts = np.array([p0 + r for r in ring] + [p1 + r for r in ring])
         tris = [(0, 1, 2), (0, 2, 3), (4, 5, 6), (4, 6, 7)]
-        tris += [t for k in range(4) for t in ((k, (k + 1) % 4, 4 + (k + 1) % 4), (k, 4 + (k + 1) % 4, 4 + k))]
+        tris += [
+            t
+            for k in range(4)
+            for t in ((k, (k + 1) % 4, 4 + (k + 1) % 4), (k, 4 + (k + 1) % 4, 4 + k))
+        ]
         wts = np.zeros((8, len(self.parents)))
         wts[:, joint] = 1.0
         par = self.parents[joint]
         if par >= 0:
             wts[:4, joint], wts[:4, par] = 1.0 - blend, blend
         ids = self._add(pts, wts, np.array(tris))
-        if np.allclose(p0, self.joints[joint]):
+        if np.abs(p0 - self.joints[joint]).max() < 1e-9:
             self.regress.setdefault(joint, ids[:4])
             self.boxes.setdefault(joint, ids)
-        for j, q in enumerate(self.joints):  # a joint no box starts at: the box that ends there
-            if np.allclose(q, p1) and j not in self.regress:
-                self.regress[j] = ids[4:]
+        for j in np.nonzero(np.abs(self.joints - p1).max(1) < 1e-9)[0]:
+            self.regress.setdefault(int(j), ids[4:])  # a joint no box starts at: this box's end
         return ids
 
     def sphere(self, center, radius: float, owner_of, n_lon: int = 16, n_lat: int = 10):
@@ -116,14 +117,21 @@ class _Rig:
             th = np.pi * i / n_lat
             for j in range(n_lon):
                 ph = 2 * np.pi * j / n_lon
-                pts.append(center + radius * np.array([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)]))
+                pts.append(
+                    center
+                    + radius
+                    * np.array([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)])
+                )
         pts.append(center - radius * np.array([0.0, 1.0, 0.0]))
         pts = np.array(pts)
         ring = lambda i, j: 1 + (i - 1) * n_lon + j % n_lon  # noqa: E731
         tris = [(0, ring(1, j), ring(1, j + 1)) for j in range(n_lon)]
         for i in range(1, n_lat - 1):
             for j in range(n_lon):
-                tris += [(ring(i, j), ring(i + 1, j), ring(i + 1, j + 1)), (ring(i, j), ring(i + 1, j + 1), ring(i, j + 1))]
+                tris += [
+                    (ring(i, j), ring(i + 1, j), ring(i + 1, j + 1)),
+                    (ring(i, j), ring(i + 1, j + 1), ring(i, j + 1)),
+                ]
         last = len(pts) - 1
         tris += [(last, ring(n_lat - 1, j + 1), ring(n_lat - 1, j)) for j in range(n_lon)]
         return self._add(pts, np.array([owner_of(p) for p in pts]), np.array(tris))
@@ -168,16 +176,29 @@ def _landmark_template() -> np.ndarray:
     """(68, 2) made-up frontal (x, y) offsets from the head centre, 300-W order."""
     t = np.pi * np.arange(17) / 16
     pts = list(np.stack([-0.085 * np.cos(t), -0.085 * np.sin(t)], 1))  # right ear to left ear
-    pts += [(x, 0.035 + 0.005 * (2 - abs(i - 2))) for i, x in enumerate(np.linspace(-0.06, -0.015, 5))]
+    pts += [
+        (x, 0.035 + 0.005 * (2 - abs(i - 2))) for i, x in enumerate(np.linspace(-0.06, -0.015, 5))
+    ]
     pts += [(-x, y) for x, y in pts[17:22][::-1]]
     pts += [(0.0, y) for y in np.linspace(0.02, -0.015, 4)]
-    pts += [(x, -0.025 + 0.004 * (2 - abs(i - 2))) for i, x in enumerate(np.linspace(-0.015, 0.015, 5))]
-    eye = [(-0.02, 0), (-0.012, 0.006), (0.012, 0.006), (0.02, 0), (0.012, -0.006), (-0.012, -0.006)]
+    pts += [
+        (x, -0.025 + 0.004 * (2 - abs(i - 2))) for i, x in enumerate(np.linspace(-0.015, 0.015, 5))
+    ]
+    eye = [
+        (-0.02, 0),
+        (-0.012, 0.006),
+        (0.012, 0.006),
+        (0.02, 0),
+        (0.012, -0.006),
+        (-0.012, -0.006),
+    ]
     pts += [(-0.035 + x, 0.01 + y) for x, y in eye]  # right eye, outer corner first
-    pts += [(0.035 + x, 0.01 + y) for x, y in eye[3:] + eye[:3]][::1]
+    pts += [(0.035 + x, 0.01 + y) for x, y in eye]  # left eye, inner corner first
     a = np.linspace(np.pi, -np.pi, 13)[:-1]  # mouth: right corner, upper lip, left, lower lip
     pts += [(0.025 * np.cos(q), -0.05 + 0.012 * np.sin(q)) for q in a]
-    pts += [(0.015 * np.cos(q), -0.05 + 0.005 * np.sin(q)) for q in np.linspace(np.pi, -np.pi, 9)[:-1]]
+    pts += [
+        (0.015 * np.cos(q), -0.05 + 0.005 * np.sin(q)) for q in np.linspace(np.pi, -np.pi, 9)[:-1]
+    ]
     return np.array(pts)
 
 
@@ -185,13 +206,12 @@ def _embed(points: np.ndarray, verts: np.ndarray, faces: np.ndarray, cand: np.nd
     """Nearest candidate face per 3D point and barycentric coordinates of its projection."""
     tri = verts[faces[cand]]  # (C, 3, 3)
     idx = np.linalg.norm(tri.mean(1)[None] - points[:, None], axis=2).argmin(1)
-    bary = []
-    for p, t in zip(points, tri[idx]):
-        m = np.stack([t[0] - t[2], t[1] - t[2]], 1)
-        ab = np.linalg.lstsq(m, p - t[2], rcond=None)[0]
-        b = np.clip(np.array([ab[0], ab[1], 1 - ab.sum()]), 0.01, None)
-        bary.append(b / b.sum())
-    return cand[idx].astype(np.int64), np.array(bary)
+    t = tri[idx]  # (N, 3, 3)
+    m = np.stack([t[:, 0] - t[:, 2], t[:, 1] - t[:, 2]], 2)  # (N, 3, 2)
+    mt = m.transpose(0, 2, 1)
+    ab = np.linalg.solve(mt @ m, (mt @ (points - t[:, 2])[..., None]))[..., 0]  # (N, 2)
+    bary = np.clip(np.concatenate([ab, 1 - ab.sum(1, keepdims=True)], 1), 0.01, None)
+    return cand[idx].astype(np.int64), bary / bary.sum(1, keepdims=True)
 
 
 def _landmarks(verts, faces, head_ids, center, radius):
@@ -232,7 +252,7 @@ def _blend_bases(verts, n, rng, scale, mask=None) -> np.ndarray:
 def _head(rig: _Rig, head: int, jaw: int, center: np.ndarray) -> np.ndarray:
     def owner(p):
         row = np.zeros(len(rig.parents))
-        if p[1] < center[1] - 0.035 and p[2] > center[2] + 0.01:
+        if jaw != head and p[1] < center[1] - 0.035 and p[2] > center[2] + 0.01:
             row[jaw], row[head] = 0.8, 0.2
         else:
             row[head] = 1.0
@@ -252,12 +272,15 @@ def _body_rig(name: str) -> tuple[_Rig, dict[str, int], np.ndarray]:
     else:
         joints = np.concatenate([j, [j[20] + (0.08, 0, 0), j[21] - (0.08, 0, 0)]])
         rig = _Rig(joints, SMPL_PARENTS)
-    ends = {0: (0, -0.1, 0), 1: j[4], 2: j[5], 3: j[6], 4: j[7], 5: j[8], 6: j[9], 7: j[10],
-            8: j[11], 9: j[12], 10: j[10] + (0, 0, 0.07), 11: j[11] + (0, 0, 0.07), 12: j[15],
-            13: j[16], 14: j[17], 16: j[18], 17: j[19], 18: j[20], 19: j[21]}  # fmt: skip
-    halves = (0.09, 0.06, 0.06, 0.09, 0.045, 0.045, 0.09, 0.035, 0.035, 0.08, 0.03, 0.03, 0.045,
-              0.04, 0.04, 0, 0.045, 0.045, 0.035, 0.035)  # fmt: skip
-    box = {k: rig.box(k, e, halves[k]) for k, e in ends.items()}
+    bones = {  # joint: (end of its box, half width); the head (15) is the sphere
+        0: ((0, -0.1, 0), 0.09), 1: (j[4], 0.06), 2: (j[5], 0.06), 3: (j[6], 0.09),
+        4: (j[7], 0.045), 5: (j[8], 0.045), 6: (j[9], 0.09), 7: (j[10], 0.035),
+        8: (j[11], 0.035), 9: (j[12], 0.08), 10: (j[10] + (0, 0, 0.07), 0.03),
+        11: (j[11] + (0, 0, 0.07), 0.03), 12: (j[15], 0.045), 13: (j[16], 0.04),
+        14: (j[17], 0.04), 16: (j[18], 0.045), 17: (j[19], 0.045), 18: (j[20], 0.035),
+        19: (j[21], 0.035),
+    }  # fmt: skip
+    box = {k: rig.box(k, end, half) for k, (end, half) in bones.items()}
     tips = {}
     for s, (side, sgn) in enumerate((("l", 1.0), ("r", -1.0))):
         wrist = 20 + s
@@ -269,35 +292,39 @@ def _body_rig(name: str) -> tuple[_Rig, dict[str, int], np.ndarray]:
                     jid = 25 + 15 * s + 3 * f + k
                     end = fj[3 * f + k + 1] if k < 2 else ft[f]
                     ids = rig.box(jid, end, 0.007)
-                tips[(side, f)] = int(ids[4])
+                tips[(side, f)] = ids[4:]
         else:
             rig.box(wrist, rig.joints[22 + s], 0.03)
             fj, ft = hands[s]
             for f in range(5):
                 ids = rig.box(22 + s, ft[f], 0.007, p0=fj[3 * f])
-                tips[(side, f)] = int(ids[4])
+                tips[(side, f)] = ids[4:]
     head = _head(rig, 15, 22 if name == "smplx" else 15, _HEAD_CENTER)
     if name == "smplx":
         rig.box(22, j[15] + (0, 0.02, 0.08), 0.015)
         for e in (23, 24):
             rig.box(e, rig.joints[e] + (0, 0, 0.03), 0.01)
     v = np.concatenate(rig.verts)
-    hv = v[head]
+
+    def pick(cands, direction, sgn=1.0) -> int:
+        """The candidate farthest along ``direction`` (x mirrored for the right side)."""
+        return int(cands[(v[cands] @ (np.asarray(direction) * (sgn, 1, 1))).argmax()])
+
+    eye_cands = [rig.boxes[23][4:], rig.boxes[24][4:]] if name == "smplx" else [head, head]
     ids = {
-        "nose": int(head[hv[:, 2].argmax()]),
-        "reye": int(rig.boxes[24][4]) if name == "smplx" else int(head[(hv @ (-0.3, 0.3, 1)).argmax()]),
-        "leye": int(rig.boxes[23][4]) if name == "smplx" else int(head[(hv @ (0.3, 0.3, 1)).argmax()]),
-        "rear": int(head[hv[:, 0].argmin()]),
-        "lear": int(head[hv[:, 0].argmax()]),
+        "nose": pick(head, (0, 0, 1)),
+        "leye": pick(eye_cands[0], (0.3, 0.3, 1)),
+        "reye": pick(eye_cands[1], (0.3, 0.3, 1), -1.0),
+        "lear": pick(head, (1, 0, 0)),
+        "rear": pick(head, (1, 0, 0), -1.0),
     }
     for side, toe, ankle, sgn in (("L", 10, 7, 1.0), ("R", 11, 8, -1.0)):
-        tv = v[box[toe][4:]]
-        ids[f"{side}BigToe"] = int(box[toe][4 + (sgn * tv[:, 0] - tv[:, 1]).argmin()])
-        ids[f"{side}SmallToe"] = int(box[toe][4 + (sgn * tv[:, 0] + tv[:, 1]).argmax()])
-        av = v[box[ankle][:4]]
-        ids[f"{side}Heel"] = int(box[ankle][(av[:, 1] + av[:, 2]).argmin()])
-    for (side, f), vid in tips.items():
-        ids[side + ("index", "middle", "pinky", "ring", "thumb")[f]] = vid
+        ids[f"{side}BigToe"] = pick(box[toe][4:], (-1, 1, 0.1), sgn)
+        ids[f"{side}SmallToe"] = pick(box[toe][4:], (1, 1, 0.1), sgn)
+        ids[f"{side}Heel"] = pick(box[ankle][:4], (-0.1, -1, -1), sgn)
+    for (side, f), cands in tips.items():
+        finger = ("index", "middle", "pinky", "ring", "thumb")[f]
+        ids[side + finger] = pick(cands, (1, -0.1, 0.01), 1.0 if side == "l" else -1.0)
     return rig, ids, head
 
 
@@ -360,8 +387,12 @@ def write_standin_model_files(
                 shape = np.concatenate([_blend_bases(v, 300, rng, 0.006),
                                         _blend_bases(v, 100, rng, 0.004, head_mask)], 2)  # fmt: skip
                 comps_l, mean_l, _ = _hand_pca(rng)
-                comps_r, mean_r = comps_l * np.tile(_MIRROR * [1, -1, -1] * -1, 15), mean_l * np.tile([1, -1, -1], 15)
+                flip = np.tile(
+                    [1.0, -1.0, -1.0], 15
+                )  # mirrors axis-angle: (x, y, z) -> (x, -y, -z)
+                comps_r, mean_r = comps_l * flip, mean_l * flip
                 names_tab = {f"joint_{i}": i for i in range(n_j)}
+                a.pop("J")
                 data = dict(a, shapedirs=shape, posedirs=rng.normal(0, 2e-4, (len(v), 3, 9 * (n_j - 1))),
                             hands_componentsl=comps_l, hands_componentsr=comps_r,
                             hands_meanl=mean_l, hands_meanr=mean_r,
@@ -429,5 +460,12 @@ def _write_flame(folder: Path, rng) -> Path:
     _dump_pickle(folder / "flame_static_embedding.pkl",
                  {"lmk_face_idx": static[0], "lmk_b_coords": static[1]})  # fmt: skip
     dyn = np.array({"lmk_face_idx": dynamic[0], "lmk_b_coords": dynamic[1]}, dtype=object)
-    atomic_write(folder / "flame_dynamic_embedding.npy", lambda tmp: np.save(tmp, dyn, allow_pickle=True))
+    atomic_write(
+        folder / "flame_dynamic_embedding.npy", lambda tmp: np.save(tmp, dyn, allow_pickle=True)
+    )
     return path
+
+
+def write_standin_smplx(model_dir: str | Path, seed: int = 0) -> Path:
+    """Stand-in SMPL-X file only (``<model_dir>/smplx/SMPLX_NEUTRAL.npz``); returns its path."""
+    return write_standin_model_files(model_dir, ("smplx",), seed)["smplx"]

@@ -116,7 +116,9 @@ def rotate(ann: Annotation, angle_deg: float, center: np.ndarray) -> Annotation:
 
 
 def mirror_params(
-    rotations: dict[str, np.ndarray], vectors: dict[str, np.ndarray], has: dict[str, float],
+    rotations: dict[str, np.ndarray],
+    vectors: dict[str, np.ndarray],
+    has: dict[str, float],
     spec: FlipSpec,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
     """Swap left/right groups and joints, mirror every rotation, permute named vector controls."""

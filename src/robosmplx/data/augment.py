@@ -115,7 +115,9 @@ def sample_color(cfg: AugmentConfig, rng: np.random.Generator) -> dict:
     """Colour-variant part of one draw (AugParams fields)."""
     c = cfg.color_factor
     col = rng.uniform(1.0 - c, 1.0 + c, 3)
-    b, k, s = (rng.uniform(1.0 - v, 1.0 + v) for v in (cfg.brightness, cfg.contrast, cfg.saturation))
+    b, k, s = (
+        rng.uniform(1.0 - v, 1.0 + v) for v in (cfg.brightness, cfg.contrast, cfg.saturation)
+    )
     return {
         "color": (float(col[0]), float(col[1]), float(col[2])),
         "brightness": float(b),
@@ -139,16 +141,23 @@ def sample_augment(cfg: AugmentConfig, rng: np.random.Generator) -> AugParams:
     )
 
 
+_GRAY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, as PIL and OpenCV
+
+
+def color_matrix(p: AugParams, channel_means: np.ndarray) -> np.ndarray:
+    """(3, 4) affine colour map of one draw: channel factors and brightness, then contrast
+    (blend with the mean gray level), then saturation (blend with each pixel's gray)."""
+    d = np.diag(np.asarray(p.color) * p.brightness)
+    mean_gray = float(_GRAY @ d @ channel_means)
+    sat = p.saturation * np.eye(3) + (1.0 - p.saturation) * np.outer(np.ones(3), _GRAY)
+    m = sat @ (p.contrast * d)
+    offset = sat @ np.full(3, (1.0 - p.contrast) * mean_gray)
+    return np.hstack((m, offset[:, None]))
+
+
 def apply_color(img: np.ndarray, p: AugParams) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> float32 RGB in [0, 255] with the colour factors applied."""
-    out = img.astype(np.float32)
+    """(H, W, 3) uint8 RGB with the draw's colour factors applied (clipped to 0..255)."""
     if p.is_color_identity:
-        return out
-    out *= np.asarray(p.color, np.float32) * p.brightness
-    if p.contrast != 1.0:
-        mean = float(cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).mean())
-        out = out * p.contrast + mean * (1.0 - p.contrast)
-    if p.saturation != 1.0:
-        gray = cv2.cvtColor(np.clip(out, 0, 255), cv2.COLOR_RGB2GRAY)[..., None]
-        out = out * p.saturation + gray * (1.0 - p.saturation)
-    return np.clip(out, 0.0, 255.0, out=out)
+        return img
+    means = np.asarray(cv2.mean(img)[:3])
+    return cv2.transform(img, color_matrix(p, means).astype(np.float32))

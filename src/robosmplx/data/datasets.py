@@ -166,7 +166,9 @@ class HumanDataset(Dataset):
         self.entries = [e for e in self.entries if e[0] not in bad]
         self._bad_indices = set(bad)
         self.skipped.update(why.split(":")[0] for why in bad.values())
-        log.warning("%s: skipped %d bad samples: %s", self.table.where, len(bad), dict(self.skipped))
+        log.warning(
+            "%s: skipped %d bad samples: %s", self.table.where, len(bad), dict(self.skipped)
+        )
 
     # -- access -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -298,10 +300,9 @@ def _with_flip(aug, flip: bool):
 def _perturb_crop(crop: Crop, name: str, magnitude: float) -> Crop:
     """Apply a crop-frame perturbation to an un-augmented crop (image size = network input)."""
     s = crop.image.shape[0]
-    img = np.clip(crop.image + 0.5, 0, 255).astype(np.uint8)
-    scene = perturb(name, magnitude, Scene(img, np.array([0.0, 0.0, s, s]), crop.ann.replace(segm=crop.segm)))
-    ann = scene.ann
-    return Crop(scene.image.astype(np.float32), ann.replace(segm=None), crop.affine, ann.segm)
+    box = np.array([0.0, 0.0, s, s])
+    scene = perturb(name, magnitude, Scene(crop.image, box, crop.ann.replace(segm=crop.segm)))
+    return Crop(scene.image, scene.ann.replace(segm=None), crop.affine, scene.ann.segm)
 
 
 class BodyDataset(HumanDataset):
@@ -344,13 +345,19 @@ class MixedDataset(Dataset):
         seed: int = 0,
     ):  # fmt: skip
         if len(datasets) == 0 or len(datasets) != len(ratios):
-            raise ConfigError(f"need one ratio per dataset: {len(datasets)} datasets, {len(ratios)} ratios")
+            raise ConfigError(
+                f"need one ratio per dataset: {len(datasets)} datasets, {len(ratios)} ratios"
+            )
         r = np.asarray(ratios, np.float64)
         if (r < 0).any() or r.sum() <= 0 or not np.isfinite(r).all():
-            raise ConfigError(f"ratios must be non-negative with a positive sum, got {list(ratios)}")
+            raise ConfigError(
+                f"ratios must be non-negative with a positive sum, got {list(ratios)}"
+            )
         sigs = {d.signature for d in datasets}
         if len(sigs) > 1:
-            raise ConfigError(f"datasets to mix yield different sample layouts: {sorted(map(str, sigs))}")
+            raise ConfigError(
+                f"datasets to mix yield different sample layouts: {sorted(map(str, sigs))}"
+            )
         if any(len(d) == 0 for d, w in zip(datasets, r) if w > 0):
             raise DataError("a dataset with a non-zero ratio has no usable samples")
         self.datasets, self.length, self.seed, self.epoch = list(datasets), int(length), seed, 0

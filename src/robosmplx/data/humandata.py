@@ -122,7 +122,9 @@ class HumanData:
     def keypoint_keys(self, dim: int) -> list[str]:
         """Keys holding (N, K, 3) 2D (dim=2) or (N, K, 4) 3D keypoints, plain key first."""
         base = f"keypoints{dim}d"
-        keys = [k for k in self._data if k == base or (k.startswith(base + "_") and "mask" not in k)]
+        keys = [
+            k for k in self._data if k == base or (k.startswith(base + "_") and "mask" not in k)
+        ]
         return sorted(keys, key=lambda k: (k != base, k))
 
     def keypoint_convention(self, key: str) -> str | None:
@@ -203,8 +205,12 @@ def _check_rows(hd: HumanData, key: str, arr: np.ndarray, tail: tuple | None, wh
         _fail(hd, key, f"{n} rows (one per sample, __data_len__ = {n})", f"shape {arr.shape}")
     if tail is None:
         return
-    if arr.ndim != 1 + len(tail) or any(t is not None and t != s for t, s in zip(tail, arr.shape[1:])):
-        shown = ", ".join("N" if i == 0 else ("*" if t is None else str(t)) for i, t in enumerate((0, *tail)))
+    if arr.ndim != 1 + len(tail) or any(
+        t is not None and t != s for t, s in zip(tail, arr.shape[1:])
+    ):
+        shown = ", ".join(
+            "N" if i == 0 else ("*" if t is None else str(t)) for i, t in enumerate((0, *tail))
+        )
         _fail(hd, key, f"shape ({shown}) {what}", f"shape {arr.shape}")
 
 

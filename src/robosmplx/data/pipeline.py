@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -34,7 +35,7 @@ SEGM_STRIDE = 4
 
 @dataclass
 class Crop:
-    """A cropped sample before tensor conversion: image (S, S, 3) float32 RGB 0..255, ground
+    """A cropped sample before tensor conversion: image (S, S, 3) uint8 RGB, ground
     truth in crop pixels, affine (2, 3) original -> crop, part labels (S/4, S/4) or None."""
 
     image: np.ndarray
@@ -87,10 +88,13 @@ def virtual_intrinsics(crop_size: int) -> np.ndarray:
     return k
 
 
+_NORMALIZE = np.hstack((np.diag(1.0 / IMAGENET_STD), (-IMAGENET_MEAN / IMAGENET_STD)[:, None]))
+
+
 def normalize_image(img: np.ndarray) -> torch.Tensor:
-    """(S, S, 3) float RGB 0..255 -> (3, S, S) ImageNet-normalised tensor."""
-    x = (img - IMAGENET_MEAN) / IMAGENET_STD
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32))
+    """(S, S, 3) uint8 RGB -> (3, S, S) ImageNet-normalised float tensor."""
+    x = cv2.transform(img.astype(np.float32), _NORMALIZE.astype(np.float32))  # (S, S, 3)
+    return torch.from_numpy(np.stack(cv2.split(x)))
 
 
 def denormalize_image(img: torch.Tensor) -> np.ndarray:

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from robosmplx.data.annotation import Annotation
 from robosmplx.data.conventions import map_keypoints, mapping_indices, resolve_names
 from robosmplx.data.humandata import HumanData, intrinsics_of
 from robosmplx.errors import DataError
-from robosmplx.geometry.rotations import axis_angle_to_matrix
 
 # File sub-keys that name a model group differently.
 GROUP_ALIASES = {"hand_pose": "right_hand_pose", "shape": "betas", "exp": "expression"}
@@ -110,7 +108,9 @@ def build_table(
     for name, key in BOX_KEYS.items():
         if key in hd:
             b = hd[key].astype(np.float32)
-            boxes[name] = b if b.shape[1] == 5 else np.concatenate((b, np.ones((n, 1), np.float32)), 1)
+            boxes[name] = (
+                b if b.shape[1] == 5 else np.concatenate((b, np.ones((n, 1), np.float32)), 1)
+            )
     kp2 = _keypoints(hd, model, 2, keypoints2d_key)
     kp3 = _keypoints(hd, model, 3, keypoints3d_key)
     has = {"keypoints3d": (kp3[..., 3] > 0).any(1).astype(np.float32)}
@@ -186,7 +186,9 @@ def find_bad(table: SampleTable, box: str, check_files: bool = True) -> dict[int
     for name, arr in {**table.rotations, **table.vectors, "transl": table.transl}.items():
         flag = table.has.get(name, np.zeros(len(table)))
         flat = arr.reshape(len(table), -1)
-        mark(~np.isfinite(flat).all(1) & (flag > 0), f"parameter {name!r} has NaN or infinite values")
+        mark(
+            ~np.isfinite(flat).all(1) & (flag > 0), f"parameter {name!r} has NaN or infinite values"
+        )
     if table.K is not None:
         mark(~np.isfinite(table.K.reshape(len(table), -1)).all(1), "intrinsics K are not finite")
     if check_files:
@@ -196,13 +198,27 @@ def find_bad(table: SampleTable, box: str, check_files: bool = True) -> dict[int
     return bad
 
 
+def rodrigues(aa: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle -> (..., 3, 3) rotation matrices (numpy; a per-sample hot path)."""
+    aa = np.asarray(aa, np.float64)
+    t2 = (aa * aa).sum(-1)[..., None, None]
+    t = np.sqrt(t2)
+    small = t2 < 1e-12
+    a = np.where(small, 1.0 - t2 / 6.0, np.sin(t) / np.where(small, 1.0, t))
+    b = np.where(small, 0.5 - t2 / 24.0, (1.0 - np.cos(t)) / np.where(small, 1.0, t2))
+    x, y, z = aa[..., 0], aa[..., 1], aa[..., 2]
+    zero = np.zeros_like(x)
+    k = np.stack((zero, -z, y, z, zero, -x, -y, x, zero), -1).reshape(*aa.shape[:-1], 3, 3)
+    return np.eye(3) + a * k + b * (k @ k)
+
+
 def annotation_at(table: SampleTable, i: int, segm: np.ndarray | None = None) -> Annotation:
     """The :class:`Annotation` of sample ``i`` in original-image pixels."""
     rots = {}
     if table.rotations:
         names = list(table.rotations)
-        aa = torch.from_numpy(np.concatenate([table.rotations[k][i] for k in names]))
-        mats = axis_angle_to_matrix(aa).numpy().astype(np.float32)  # (sum J, 3, 3)
+        aa = np.concatenate([table.rotations[k][i] for k in names])
+        mats = rodrigues(aa).astype(np.float32)  # (sum J, 3, 3)
         start = 0
         for k in names:
             size = table.rotations[k].shape[1]

@@ -29,7 +29,11 @@ def visualize(sample: dict[str, torch.Tensor], segm_alpha: float = 0.4) -> np.nd
         overlay = colors[big]
         mask = big > 0
         img[mask] = (img[mask] * (1 - segm_alpha) + overlay[mask] * segm_alpha).astype(np.uint8)
-    for name, color in (("lhand", (255, 128, 0)), ("rhand", (0, 128, 255)), ("face", (255, 0, 255))):
+    for name, color in (
+        ("lhand", (255, 128, 0)),
+        ("rhand", (0, 128, 255)),
+        ("face", (255, 0, 255)),
+    ):
         key = f"gt_{name}_bbox"
         if key in sample and float(sample.get(f"has_{name}_bbox", 0)) > 0:
             x, y, w, h = (float(v) for v in sample[key])

@@ -15,13 +15,14 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from robosmplx.errors import ConfigError, ModelFileError
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 Task = Literal["wholebody", "body", "hand", "face"]
 PARTS = ("wholebody", "body", "lhand", "rhand", "face")
@@ -233,11 +234,15 @@ class PartSelection:
     def _source(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
         if self.regressor is None:
             return keypoints
+        import torch
+
         return torch.einsum("rv,bvc->brc", self.regressor.to(vertices), vertices)  # (B, R, 3)
 
     def joint_points(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
         """(B, J, 3) scored joints from a posed mesh (B, V, 3) and its keypoints (B, K, 3)."""
         src = self._source(vertices, keypoints)
+        import torch
+
         return torch.stack([src[:, list(ids)].mean(1) for ids in self.joints], 1)
 
     def root_point(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
@@ -310,22 +315,26 @@ def smplx_part_vertex_ids(model_dir: str | os.PathLike | None) -> dict[str, np.n
 
 
 def part_vertex_ids(body_model, model_dir=None) -> dict[str, np.ndarray | None]:
-    """Vertex ids of ``lhand``, ``rhand``, ``face`` and ``body`` (None = every vertex).
+    """Vertex ids of ``lhand``, ``rhand``, ``face`` and ``body`` (None = every vertex, empty =
+    the model has no such part).
 
-    SMPL-X reads the maps of its download; MANO is all hand, FLAME all face; every other model
-    (Anny, SMPL) uses its ``part_views``. ``body`` is what no hand or face claims.
+    SMPL-X reads the maps of its download; MANO is all right hand, FLAME all face; every other
+    model (Anny, SMPL) uses its ``part_views``. ``body`` is what no hand or face claims.
     """
     name = body_model.name
     n = body_model.num_vertices
     if name == "smplx":
         ids: dict[str, np.ndarray | None] = dict(smplx_part_vertex_ids(model_dir))
-    elif name == "mano":
-        ids = {"lhand": None, "rhand": None, "face": np.zeros(0, np.int64)}
+    elif name == "mano":  # MANO is a right hand
+        ids = {"lhand": np.zeros(0, np.int64), "rhand": None, "face": np.zeros(0, np.int64)}
     elif name == "flame":
         ids = {"lhand": np.zeros(0, np.int64), "rhand": np.zeros(0, np.int64), "face": None}
     else:
-        views = body_model.part_views
-        ids = {p: np.asarray(views[p].vertices, np.int64) for p in ("lhand", "rhand", "face")}
+        views = getattr(body_model, "part_views", {}) or {}
+        ids = {
+            p: np.asarray(views[p].vertices if p in views else (), np.int64)
+            for p in ("lhand", "rhand", "face")
+        }
     for p, v in ids.items():
         if v is not None and v.size and (v.min() < 0 or v.max() >= n):
             raise ModelFileError(
@@ -350,6 +359,8 @@ def _name_index(names: tuple[str, ...]) -> dict[str, int]:
 
 def _j14(body_model, model_dir) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], Tensor | None]:
     """(joints, root, regressor) of the J14 set: H36M regressor if present, else by name."""
+    import torch
+
     from robosmplx.body.registry import model_dir_from_env
 
     root = model_dir_from_env(model_dir)

@@ -177,7 +177,9 @@ def _build_trunk(cfg: BackboneConfig) -> tuple[nn.Sequential, int]:
     mods: OrderedDict[str, nn.Module] = OrderedDict()
     if cfg.name == "drn_d_54":
         if cfg.output_stride != 8:
-            raise ConfigError("backbone drn_d_54 has output stride 8 by design; set output_stride: 8")
+            raise ConfigError(
+                "backbone drn_d_54 has output stride 8 by design; set output_stride: 8"
+            )
         stages = _drn_d_54_stages(cfg.width)
         c0 = stages[0].channels
         mods["layer0"] = nn.Sequential(
@@ -211,7 +213,9 @@ class Backbone(nn.Module):
     def __init__(self, cfg: BackboneConfig):
         super().__init__()
         if cfg.name not in BACKBONES:
-            raise ConfigError(f"unknown backbone {cfg.name!r}; choose one of {', '.join(BACKBONES)}")
+            raise ConfigError(
+                f"unknown backbone {cfg.name!r}; choose one of {', '.join(BACKBONES)}"
+            )
         self.config = cfg
         self.output_stride = cfg.output_stride
         if cfg.name == "hrnet_w48":

@@ -8,6 +8,7 @@ reporting every missing, unexpected or shape-mismatched key.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import yaml
@@ -152,8 +153,29 @@ def read_model_config(path: str | Path):
     return doc["kind"], cfg
 
 
+def without_pretrained(cfg):
+    """``cfg`` with every backbone's ``weights`` file cleared (a checkpoint supersedes them, and
+    the pretrained file need not exist where the checkpoint is loaded)."""
+    from robosmplx.models.backbones import BackboneConfig
+
+    if isinstance(cfg, BackboneConfig):
+        return dataclasses.replace(cfg, weights=None)
+    if dataclasses.is_dataclass(cfg):
+        changes = {
+            f.name: without_pretrained(getattr(cfg, f.name))
+            for f in dataclasses.fields(cfg)
+            if dataclasses.is_dataclass(getattr(cfg, f.name))
+        }
+        return dataclasses.replace(cfg, **changes)
+    return cfg
+
+
 def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
-    """Rebuild the network from the config beside ``path`` and load its weights strictly."""
+    """Rebuild the network from the config beside ``path`` and load its weights strictly.
+
+    The returned model's config is the saved one (pretrained backbone paths included, as a
+    record); those files are not read again.
+    """
     from safetensors.torch import load_file
 
     weights, _ = _paths(path)
@@ -161,7 +183,8 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     if not weights.is_file():
         raise CheckpointError(f"{weights}: weights file not found")
     _, model_cls = _kinds()[kind]
-    model = model_cls(cfg)
+    model = model_cls(without_pretrained(cfg))
+    model.config = cfg
     try:
         state = load_file(str(weights), device=map_location)
     except Exception as e:

@@ -98,12 +98,16 @@ def preset_report(name: str, body=None) -> dict:
     report["preset"] = name
     if body is None:
         body = preset.default_body
-    report["body_model"] = body if isinstance(body, str) else getattr(body, "name", type(body).__name__)
+    report["body_model"] = (
+        body if isinstance(body, str) else getattr(body, "name", type(body).__name__)
+    )
     if name == "paper":
         ref = PAPER_TABLE17
         report["paper_table17"] = {
             **ref,
-            "params_diff_pct": 100.0 * (report["params_total"] / 1e6 - ref["params_M"]) / ref["params_M"],
+            "params_diff_pct": 100.0
+            * (report["params_total"] / 1e6 - ref["params_M"])
+            / ref["params_M"],
             "gflops_diff_pct": 100.0 * (report["gflops_total"] - ref["gflops"]) / ref["gflops"],
             "gmacs_diff_pct": 100.0 * (report["gmacs_total"] - ref["gflops"]) / ref["gflops"],
         }

@@ -12,7 +12,8 @@ rotation joint, one value per vector entry, 3 for the camera). Which outputs rea
 
 Camera: the raw scale goes through ``softplus(raw + b)`` with ``b = softplus^-1(s0)``, so the
 scale is always positive and starts at ``s0`` (``cam_init_scale``: about 0.9 for a body filling a
-crop, larger for hands and faces); ``tx, ty`` start at 0. Rotation outputs start at identity.
+crop, larger for hands and faces); ``tx, ty`` start at 0. Rotation outputs start at identity,
+vector outputs at the body model's neutral value (``vector_init``, zeros unless given).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class ParamRegressor(nn.Module):
         with_cam: bool = True,
         cam_init_scale: float = 0.9,
         hidden: int = 512,
+        vector_init: dict[str, tuple[float, ...]] | None = None,
     ):
         super().__init__()
         if cam_init_scale <= 0:
@@ -89,6 +91,9 @@ class ParamRegressor(nn.Module):
             if g is not None and g.kind == "rotation":
                 with torch.no_grad():
                     lin.bias.copy_(torch.tensor(_IDENTITY_6D).repeat(g.size))
+            elif g is not None and g.name in (vector_init or {}):
+                with torch.no_grad():
+                    lin.bias.copy_(torch.tensor(vector_init[g.name]))
             self.linears[name] = lin
         self.cam_offset = math.log(math.expm1(cam_init_scale))
 

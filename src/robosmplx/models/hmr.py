@@ -2,7 +2,7 @@
 parameters, without the Localization Module.
 
 ``iterative`` is HMR's error feedback: starting from the mean parameters (identity rotations,
-zero vectors, scale ``cam_init_scale``), ``iterations`` times concat(feature, current estimate)
+neutral vectors, scale ``cam_init_scale``), ``iterations`` times concat(feature, current estimate)
 -> FC-ReLU-Dropout x 2 -> an update added to the estimate. ``direct`` is one Linear from the
 pooled feature. Rotations are 6D, the camera scale goes through softplus as in the heads.
 """
@@ -42,12 +42,14 @@ class HMRConfig:
     hidden: int = 1024
     dropout: float = 0.5
     cam_init_scale: float = 0.9
+    vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 def hmr_config(signature: BodySignature, part: str = "body", **options) -> HMRConfig:
     """HMR config regressing the ``part`` subnetwork's groups including its global branch."""
     sub = subnetwork_config(signature, part, with_global=True)  # type: ignore[arg-type]
     options.setdefault("cam_init_scale", CAM_INIT_SCALE[part])
+    options.setdefault("vector_init", dict(signature.vector_defaults))
     return HMRConfig(groups=sub.predicted_groups, **options)
 
 
@@ -65,7 +67,9 @@ class HMR(nn.Module):
         c = self.backbone.out_channels
         init = []
         for g in cfg.groups:
-            init += [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] * g.size if g.kind == "rotation" else [0.0] * g.size
+            init += (
+                [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] * g.size if g.kind == "rotation" else [0.0] * g.size
+            )
         init += [0.0, 0.0, 0.0]  # raw camera; the scale offset is added in decode
         self.register_buffer("init_theta", torch.tensor(init))
         n = len(init)

@@ -8,7 +8,7 @@ them from a loaded model, :func:`smplx_signature` states SMPL-X's as the paper u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from robosmplx.body.base import ParamGroup, ParamSpec
 from robosmplx.config import from_dict, to_dict
@@ -26,6 +26,8 @@ class BodySignature:
     (the hand and face boxes are built from these). part_counts: ``body``/``hand``/``face`` part
     label counts. part_groups / part_keypoints: per part view (``rhand``, ``lhand``, ``face``)
     the groups it predicts in whole-body use and its keypoints (indices into the whole-body set).
+    vector_defaults: neutral values of vector groups that are not zero (Anny's ``betas`` 0.5),
+    where regressors start.
     """
 
     family: str
@@ -36,6 +38,7 @@ class BodySignature:
     part_counts: dict[str, int]
     part_groups: dict[str, tuple[str, ...]]
     part_keypoints: dict[str, tuple[int, ...]]
+    vector_defaults: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = {g.name for g in self.groups}
@@ -60,6 +63,12 @@ class BodySignature:
         for key in ("body", "hand", "face"):
             if key not in self.part_counts:
                 raise ConfigError(f"body signature {self.name!r}: part count {key!r} missing")
+        for name, value in self.vector_defaults.items():
+            if name not in names or len(value) != self.group(name).size:
+                raise ConfigError(
+                    f"body signature {self.name!r}: vector default {name!r} does not match a "
+                    "vector group of the same size"
+                )
         left = [self.group(n) for n in self.part_groups["lhand"]]
         right = [self.group(n) for n in self.part_groups["rhand"]]
         if [(g.kind, g.size) for g in left] != [(g.kind, g.size) for g in right]:
@@ -100,6 +109,12 @@ class BodySignature:
             part_groups[view] = groups
             part_keypoints[view] = tuple(int(i) for i in pv.keypoints)
         layout = model.keypoint_layout
+        defaults = {}
+        for g in model.spec.groups:
+            if g.kind == "vector":
+                value = tuple(float(x) for x in model.vector_default(g.name).reshape(-1))
+                if any(value):
+                    defaults[g.name] = value
         return cls(
             family=model.family,
             name=model.name,
@@ -109,6 +124,7 @@ class BodySignature:
             part_counts=dict(model.part_layout.counts),
             part_groups=part_groups,
             part_keypoints=part_keypoints,
+            vector_defaults=defaults,
         )
 
 

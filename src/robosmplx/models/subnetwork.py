@@ -35,7 +35,8 @@ class SubNetworkConfig:
     groups: what the part predicts in whole-body use; global_groups: the orient/shape branch
     predicted (with the camera) only when ``with_global``. num_joints J and num_parts P size the
     Localization Module. heatmap_depth D is LF's depth bins (the paper's 32 = F's side at 256).
-    hidden: width of the regressor's fused map (paper 512), also the segmentation input."""
+    hidden: width of the regressor's fused map (paper 512), also the segmentation input.
+    vector_init: where vector outputs start (the body model's neutral values; zeros if absent)."""
 
     part: Part
     groups: tuple[ParamGroup, ...]
@@ -50,6 +51,7 @@ class SubNetworkConfig:
     hidden: int = 512
     segm_channels: int = 128
     cam_init_scale: float = 0.9
+    vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def predicted_groups(self) -> tuple[ParamGroup, ...]:
@@ -59,7 +61,9 @@ class SubNetworkConfig:
 def _global_groups(sig: BodySignature) -> tuple[ParamGroup, ...]:
     """global_orient plus the shape vectors (vector groups of part ``body``)."""
     return tuple(
-        g for g in sig.groups if g.name == "global_orient" or (g.kind == "vector" and g.part == "body")
+        g
+        for g in sig.groups
+        if g.name == "global_orient" or (g.kind == "vector" and g.part == "body")
     )
 
 
@@ -89,6 +93,7 @@ def subnetwork_config(
     else:
         raise ConfigError(f"subnetwork part {part!r}: choose body, hand or face")
     options.setdefault("cam_init_scale", CAM_INIT_SCALE[part])
+    options.setdefault("vector_init", dict(signature.vector_defaults))
     return SubNetworkConfig(
         part=part,
         groups=groups,
@@ -139,6 +144,7 @@ class SubNetwork(nn.Module):
             with_cam=cfg.with_global,
             cam_init_scale=cfg.cam_init_scale,
             hidden=cfg.hidden,
+            vector_init=cfg.vector_init,
         )
         self.segmentation = PartSegmentationHead(
             cfg.hidden, cfg.num_parts, cfg.segm_channels, upsample=cfg.backbone.output_stride // 4

@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.errors import CheckpointError, ConfigError, ShapeError
 from robosmplx.geometry.boxes import box_from_keypoints
 from robosmplx.geometry.rotations import mirror_rotation
 from robosmplx.models.backbones import BackboneConfig
-from robosmplx.models.checkpoint import load_state_strict
+from robosmplx.models.checkpoint import load_state_strict, without_pretrained
 from robosmplx.models.localization import normalized_to_pixels
 from robosmplx.models.outputs import Prediction
 from robosmplx.models.roi import roi_crop
@@ -90,9 +90,13 @@ def mirror_prediction(pred: Prediction, rename: dict[str, str] | None = None) ->
         params[name] = mirror_rotation(v) if k.endswith("_rotmat") else v
     sx = torch.tensor([-1.0, 1.0, 1.0])
     cam = None if pred.pred_cam is None else pred.pred_cam * sx.to(pred.pred_cam)
-    joints = None if pred.pred_joints_hm is None else pred.pred_joints_hm * sx.to(pred.pred_joints_hm)
+    joints = (
+        None if pred.pred_joints_hm is None else pred.pred_joints_hm * sx.to(pred.pred_joints_hm)
+    )
     segm = None if pred.pred_segm_logits is None else pred.pred_segm_logits.flip(-1)
-    return Prediction(pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm)
+    return Prediction(
+        pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm
+    )
 
 
 def _split(pred: Prediction, n: int) -> tuple[Prediction, Prediction]:
@@ -145,7 +149,9 @@ class WholeBodyNetwork(nn.Module):
         self.left_names = dict(zip((g.name for g in cfg.hand.groups), cfg.left_groups))
         for k in BOX_NAMES:
             self.register_buffer(
-                f"box_idx_{k}", torch.tensor(cfg.box_keypoints[k], dtype=torch.long), persistent=False
+                f"box_idx_{k}",
+                torch.tensor(cfg.box_keypoints[k], dtype=torch.long),
+                persistent=False,
             )
 
     def part_boxes(self, joints_hm: Tensor, crop_size: int) -> dict[str, Tensor]:
@@ -185,7 +191,11 @@ class WholeBodyNetwork(nn.Module):
         size = feat.shape[-1] * self.body.backbone.output_stride
         pred_boxes = self.part_boxes(body.pred_joints_hm, size)
         if boxes is None:
-            boxes = pred_boxes if self.config.crop_grad else {k: v.detach() for k, v in pred_boxes.items()}
+            boxes = (
+                pred_boxes
+                if self.config.crop_grad
+                else {k: v.detach() for k, v in pred_boxes.items()}
+            )
         hs, fs = self.config.hand.input_size, self.config.face.input_size
         right = roi_crop(image, boxes["rhand"], hs, affine)  # (B, 3, hs, hs)
         left = roi_crop(image, boxes["lhand"], hs, affine)  # mirrored inside run_hands
@@ -217,15 +227,15 @@ class WholeBodyNetwork(nn.Module):
     ) -> Prediction:
         """image (B, 3, H, W), affine (B, 2, 3) image px -> body-crop px -> :class:`Prediction`."""
         if affine.shape[1:] != (2, 3) or affine.shape[0] != image.shape[0]:
-            from robosmplx.errors import ShapeError
-
             raise ShapeError(
                 f"whole-body affine: expected ({image.shape[0]}, 2, 3) image -> body-crop pixels, "
                 f"got {tuple(affine.shape)}"
             )
         if body_img is None:
             body_img = self.body_crop(image, affine.to(image.dtype))
-        return self.forward_head(self.forward_features(body_img), image, affine.to(image.dtype), boxes)
+        return self.forward_head(
+            self.forward_features(body_img), image, affine.to(image.dtype), boxes
+        )
 
     def load_part(self, part: str, source) -> None:
         """Load a trained part subnetwork into ``body``, ``hand`` or ``face``.
@@ -242,8 +252,9 @@ class WholeBodyNetwork(nn.Module):
             where = str(source)
             source = load_model(source)
         if isinstance(source, SubNetwork):
-            mine = dataclasses.replace(target.config, with_global=False)
-            theirs = dataclasses.replace(source.config, with_global=False)
+            # compared without the global branch and the pretrained-weights record
+            mine = without_pretrained(dataclasses.replace(target.config, with_global=False))
+            theirs = without_pretrained(dataclasses.replace(source.config, with_global=False))
             if mine != theirs:
                 diff = [
                     f.name

@@ -98,11 +98,30 @@ class PairPlan:
             c = count[sl]
             item = torch.repeat_interleave(
                 torch.arange(n_items, device=device), c, output_size=total
-            )  # (n,)
-            offset = torch.arange(total, device=device) - (torch.cumsum(c, 0) - c)[item]
-            wi = w[sl][item]
+            )  # (n,) item of each pair
+            # per item: first pair index, face, x0, y0, width -> per pair
+            per_item = torch.stack((torch.cumsum(c, 0) - c, face[sl], x0[sl], y0[sl], w[sl]), 1)
+            first, f, xs, ys, wi = per_item.index_select(0, item).unbind(1)
+            offset = torch.arange(total, device=device) - first
             row = torch.div(offset, wi, rounding_mode="floor")
-            yield PairChunk(face[sl][item], x0[sl][item] + offset - row * wi, y0[sl][item] + row)
+            yield PairChunk(f, xs + offset - row * wi, ys + row)
+
+
+def box_union(boxes: PixelBoxes, image: Tensor, batch: int, size: ImageSize) -> Tensor:
+    """(B*H*W,) bool: pixels inside at least one face's box; ``image`` (N,) says whose box.
+
+    Summed-area trick: +1/-1 at the four box corners of a (B, H+1, W+1) grid, then two cumsums.
+    """
+    h1, w1 = size.height + 1, size.width + 1
+    grid = torch.zeros(batch * h1 * w1, dtype=torch.int32, device=image.device)
+    full = (boxes.w > 0) & (boxes.h > 0)
+    b, x0, y0 = image[full], boxes.x0[full], boxes.y0[full]
+    x1, y1 = x0 + boxes.w[full], y0 + boxes.h[full]
+    ones = torch.ones_like(b, dtype=torch.int32)
+    for ys, xs, sign in ((y0, x0, 1), (y0, x1, -1), (y1, x0, -1), (y1, x1, 1)):
+        grid.index_add_(0, (b * h1 + ys) * w1 + xs, ones * sign)
+    grid = grid.view(batch, h1, w1).cumsum(1).cumsum(2)[:, : size.height, : size.width]
+    return (grid > 0).reshape(-1)
 
 
 def blur_radius(sigma: float, eps: float) -> float:

@@ -31,7 +31,13 @@ from robosmplx.render.inputs import (
     check_mesh,
     project_vertices,
 )
-from robosmplx.render.pairs import DEFAULT_MAX_PAIRS, PairPlan, blur_radius, pixel_boxes
+from robosmplx.render.pairs import (
+    DEFAULT_MAX_PAIRS,
+    PairPlan,
+    blur_radius,
+    box_union,
+    pixel_boxes,
+)
 from robosmplx.render.raster import DEFAULT_ZNEAR, screen_faces
 
 DEFAULT_SIGMA = 0.1  # px^2: edges blurred over about +-1 px (SoftRas's 1e-4 NDC at 64 px)
@@ -63,11 +69,13 @@ def soft_silhouette(
     _check_sharpness(sigma, 1.0, eps)
     if face_mask is not None and (face_mask.shape != faces.shape[:1] or face_mask.dtype != torch.bool):
         raise InputError(f"face_mask must be bool of shape ({faces.shape[0]},)")
-    log_bg, _ = _soft_render(
+    touched, log_bg, _ = _soft_render(
         verts_cam, faces, K, size, face_mask, None, 0, sigma, 1.0, cull_backfaces, znear, eps,
         max_pairs,
     )
-    return -torch.expm1(log_bg).view(-1, size.height, size.width)
+    n_pix = verts_cam.shape[0] * size.num_pixels
+    sil = log_bg.new_zeros(n_pix).index_put((touched,), -torch.expm1(log_bg))
+    return sil.view(-1, size.height, size.width)
 
 
 def soft_part_masks(
@@ -95,15 +103,18 @@ def soft_part_masks(
     size = check_image_size(image_size)
     _check_sharpness(sigma, gamma, eps)
     labels = check_face_labels(face_labels, faces, verts_cam.shape[1], num_parts)
-    log_bg, parts = _soft_render(
+    touched, log_bg, parts = _soft_render(
         verts_cam, faces, K, size, labels >= 0, labels, num_parts, sigma, gamma,
         cull_backfaces, znear, eps, max_pairs,
     )
-    bg = torch.exp(log_bg)  # (B*H*W,)
-    total = parts.sum(-1, keepdim=True)  # (B*H*W, 1)
+    bg = torch.exp(log_bg)  # (T,)
+    total = parts.sum(-1, keepdim=True)  # (T, 1)
     share = parts / torch.where(total > 0, total, torch.ones_like(total))
-    probs = torch.cat((bg[:, None], (1.0 - bg)[:, None] * share), -1)  # (B*H*W, P+1)
+    rows = torch.cat((bg[:, None], (1.0 - bg)[:, None] * share), -1)  # (T, P+1)
     b = verts_cam.shape[0]
+    probs = bg.new_zeros(b * size.num_pixels, num_parts + 1)
+    probs[:, 0] = 1.0  # untouched pixels are background
+    probs = probs.index_put((touched,), rows)  # (B*H*W, P+1)
     return probs.view(b, size.height, size.width, num_parts + 1).permute(0, 3, 1, 2).contiguous()
 
 
@@ -128,19 +139,25 @@ def _soft_render(
     znear: float,
     eps: float,
     max_pairs: int,
-) -> tuple[Tensor, Tensor | None]:
-    """Accumulate per pixel ``sum_j log(1 - D_j)`` (B*H*W,) and, with labels, the per-part sums
-    of ``w_j`` (B*H*W, P) times one positive per-pixel factor (only their ratios are used)."""
-    n_pix = verts_cam.shape[0] * size.num_pixels
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Per touched pixel (those within the blur radius of a face's box), T of them: their flat
+    indices (T,) into B*H*W, ``sum_j log(1 - D_j)`` (T,) and, with labels, the per-part sums
+    of ``w_j`` (T, P) times one positive per-pixel factor (only their ratios are used)."""
+    b = verts_cam.shape[0]
     uv, z = project_vertices(verts_cam, K, znear)
     sf = screen_faces(uv, z, faces, znear, face_mask, cull_backfaces)
     corners, depth = sf.gather(uv, z, faces)  # (N, 3, 2), (N, 3) with gradients
     table = _face_table(corners, depth - sf.depth.min() if sf.depth.numel() else depth)
-    plan = PairPlan(pixel_boxes(sf.corners, blur_radius(sigma, eps), size), max_pairs)
+    boxes = pixel_boxes(sf.corners, blur_radius(sigma, eps), size)
+    plan = PairPlan(boxes, max_pairs)
+    touched_mask = box_union(boxes, sf.batch, b, size)  # (B*H*W,)
+    touched = touched_mask.nonzero().squeeze(1)  # (T,)
+    slot = torch.cumsum(touched_mask, 0) - 1  # (B*H*W,) compact index of touched pixels
+    n_t = touched.numel()
     s_cut = math.log(eps / (1.0 - eps))  # s below this: coverage below eps
-    log_bg = uv.new_zeros(n_pix)
-    parts = uv.new_zeros(n_pix, num_parts) if labels is not None else None
-    scale = uv.new_full((n_pix,), float("-inf"))  # per-pixel log-factor of ``parts``
+    log_bg = uv.new_zeros(n_t)
+    parts = uv.new_zeros(n_t, num_parts) if labels is not None else None
+    scale = uv.new_full((n_t,), float("-inf"))  # per-pixel log-factor of ``parts``
     for chunk in plan:
         args = (*table, chunk.face, chunk.x, chunk.y, sigma, s_cut)
         if len(plan) > 1:  # recompute in backward: memory stays one chunk's worth
@@ -149,42 +166,37 @@ def _soft_render(
             s, zrel, keep = _pair_terms(*args)
         f = chunk.face.index_select(0, keep)
         x, y = chunk.x.index_select(0, keep), chunk.y.index_select(0, keep)
-        pix = (sf.batch.index_select(0, f) * size.height + y) * size.width + x  # (n,)
+        pix = slot.index_select(0, (sf.batch.index_select(0, f) * size.height + y) * size.width + x)
         log_bg = log_bg.index_add(0, pix, F.logsigmoid(-s))
         if parts is None:
             continue
         logw = F.logsigmoid(s) - zrel / gamma  # (n,)
         new_scale = scale.scatter_reduce(0, pix, logw.detach(), "amax")
-        seen = torch.isfinite(new_scale)
-        if torch.isfinite(scale).any():
+        if bool(torch.isfinite(scale).any()):  # earlier chunks: bring them to the new scale
+            seen = torch.isfinite(new_scale)
             rescale = torch.exp(torch.where(seen, scale - new_scale, new_scale.new_zeros(())))
             parts = parts * rescale[:, None]
-        w = torch.exp(logw - new_scale[pix])
-        flat = pix * num_parts + labels[sf.face[f]]
-        parts = parts.view(-1).index_add(0, flat, w).view(n_pix, num_parts)
+        w = torch.exp(logw - new_scale.index_select(0, pix))
+        flat = pix * num_parts + labels.index_select(0, sf.face.index_select(0, f))
+        parts = parts.view(-1).index_add(0, flat, w).view(n_t, num_parts)
         scale = new_scale
-    return log_bg, parts
+    return touched, log_bg, parts
 
 
-def _face_table(corners: Tensor, depth: Tensor) -> tuple[Tensor, ...]:
-    """Per-face quantities every pair reuses, each (N, 3) contiguous (cheap ``index_select``):
-    corner x, y, edge x, y (corner i+1 minus corner i), 1 / |edge|^2, and corner depth; plus
-    twice the signed area (N,)."""
+def _face_table(corners: Tensor, depth: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-face quantities every pair reuses, packed as (N, 6, 3) so that one ``index_select``
+    (and one ``index_add`` in backward) serves them all: corner x, y, edge x, y (corner i+1
+    minus corner i), 1 / |edge|^2 and corner depth. Also twice the signed area (N,)."""
     edges = corners.roll(-1, dims=1) - corners  # (N, 3, 2)
-    cx, cy = corners[..., 0].contiguous(), corners[..., 1].contiguous()
-    ex, ey = edges[..., 0].contiguous(), edges[..., 1].contiguous()
+    cx, cy = corners[..., 0], corners[..., 1]
+    ex, ey = edges[..., 0], edges[..., 1]
     inv_len2 = 1.0 / (ex * ex + ey * ey).clamp_min(1e-12)
     area2 = ex[:, 0] * (cy[:, 2] - cy[:, 0]) - ey[:, 0] * (cx[:, 2] - cx[:, 0])  # (N,)
-    return cx, cy, ex, ey, inv_len2, depth.contiguous(), area2
+    return torch.stack((cx, cy, ex, ey, inv_len2, depth), 1), area2
 
 
 def _pair_terms(
-    cx: Tensor,
-    cy: Tensor,
-    ex: Tensor,
-    ey: Tensor,
-    inv_len2: Tensor,
-    depth: Tensor,
+    table: Tensor,
     area2: Tensor,
     face: Tensor,
     x: Tensor,
@@ -195,24 +207,22 @@ def _pair_terms(
     """Per pair (face, pixel x, y), (m,) each -> s (n,) signed squared distance / sigma, depth
     (n,) at the pixel (barycentric, clamped to the face), and keep (n,) the indices of the pairs
     kept, those with coverage sigmoid(s) of at least eps."""
-
-    def take(t: Tensor) -> Tensor:
-        return t.index_select(0, face)
-
-    ex_, ey_ = take(ex), take(ey)  # (m, 3)
-    px = x.to(ex.dtype)[:, None] - take(cx)  # (m, 3) pixel relative to each corner
-    py = y.to(ex.dtype)[:, None] - take(cy)
-    t = ((ex_ * px + ey_ * py) * take(inv_len2)).clamp(0.0, 1.0)  # (m, 3) nearest edge point
-    dx = px - t * ex_
-    dy = py - t * ey_
+    cx, cy, ex, ey, inv_len2, depth = table.index_select(0, face).unbind(1)  # (m, 3) each
+    px = x.to(ex.dtype)[:, None] - cx  # (m, 3) pixel relative to each corner
+    py = y.to(ex.dtype)[:, None] - cy
+    t = ((ex * px + ey * py) * inv_len2).clamp(0.0, 1.0)  # (m, 3) nearest point on each edge
+    dx = px - t * ex
+    dy = py - t * ey
     d2 = (dx * dx + dy * dy).amin(-1)  # (m,) squared distance to the triangle's boundary
-    cross = ex_ * py - ey_ * px  # (m, 3) edge functions
-    a2 = take(area2)  # (m,)
+    cross = ex * py - ey * px  # (m, 3) edge functions
+    a2 = area2.index_select(0, face)  # (m,)
     with torch.no_grad():
         inside = (cross * a2.sign()[:, None] >= 0).all(-1)
         keep = (torch.where(inside, d2, -d2) >= s_cut * sigma).nonzero().squeeze(1)  # (n,)
-    d2, inside, cross, a2 = (t.index_select(0, keep) for t in (d2, inside, cross, a2))
+    d2, inside, cross, a2, depth = (
+        t.index_select(0, keep) for t in (d2, inside, cross, a2, depth)
+    )
     s = torch.where(inside, d2, -d2) / sigma  # (n,)
     bary = (cross.roll(-1, dims=-1) / a2[:, None]).clamp_min(0.0)  # (n, 3)
-    zpix = (bary * depth.index_select(0, face.index_select(0, keep))).sum(-1) / bary.sum(-1)
+    zpix = (bary * depth).sum(-1) / bary.sum(-1)
     return s, zpix, keep

@@ -1,0 +1,406 @@
+"""Run a checkpoint, or the ground truth itself (``oracle``), over a benchmark file.
+
+Crops come from the ground-truth boxes (the data pipeline's test-time crop, optionally under one
+perturbation); the network predicts in batches; the body model poses the predicted and the true
+parameters; every part of the protocol is scored per sample (mm) and averaged. Groups the network
+predicts and the file holds are scored; the other groups take the true value on both sides, so a
+hand network is judged on its hand only. Every check that can fail (checkpoint, body model,
+protocol, file fields, image files, vertex maps) runs in the constructor, before any prediction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from robosmplx.body.base import ParamGroup
+from robosmplx.errors import CheckpointError, ConfigError, DataError
+from robosmplx.eval.protocols import Protocol, get_protocol, resolve_parts
+from robosmplx.eval.scoring import box_ious, nanmean, score_parts
+
+BOX_PARTS = ("lhand", "rhand", "face")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """batch_size, num_workers: the data loader's. limit: score the first N samples only.
+    image_dir: where relative image paths start (default: the data file's folder). model_dir:
+    the SMPL-X family folder. trusted: allow pickled HumanData keys. on_bad: ``error`` or
+    ``skip`` samples whose image is missing."""
+
+    batch_size: int = 16
+    num_workers: int = 0
+    device: str = "cpu"
+    limit: int | None = None
+    progress: bool = True
+    image_dir: str | None = None
+    model_dir: str | None = None
+    trusted: bool = False
+    on_bad: str = "error"
+
+
+def network_task(kind: str, cfg) -> str:
+    """The crops a network expects: ``wholebody``, ``body``, ``hand`` or ``face``."""
+    if kind == "wholebody":
+        return "wholebody"
+    if kind == "subnetwork":
+        return cfg.part
+    hand = all(g.part == "hand" or g.name == "global_orient" or g.kind == "vector" for g in cfg.groups)
+    return "hand" if hand else "body"
+
+
+def network_groups(kind: str, cfg) -> tuple[ParamGroup, ...]:
+    """Every parameter group a network predicts."""
+    if kind == "wholebody":
+        hand = {g.name: g for g in cfg.hand.groups}
+        left = tuple(
+            dataclasses.replace(g, name=n) for g, n in zip(cfg.hand.groups, cfg.left_groups)
+        )
+        return cfg.body.predicted_groups + tuple(hand.values()) + left + cfg.face.groups
+    if kind == "subnetwork":
+        return cfg.predicted_groups
+    return tuple(cfg.groups)
+
+
+def network_crop_size(kind: str, cfg) -> int:
+    """Side of the dataset crop: the network input, or for the whole-body network the
+    high-resolution source (twice the body crop) its part crops are cut from."""
+    return 2 * cfg.body.input_size if kind == "wholebody" else cfg.input_size
+
+
+def check_network_body(groups, body_model, source: str) -> None:
+    """CheckpointError unless every predicted group exists in ``body_model`` with that size."""
+    spec = body_model.spec
+    for g in groups:
+        if g.name not in spec:
+            raise CheckpointError(
+                f"{source}: the network predicts {g.name!r}, which body model "
+                f"{body_model.name!r} does not have (groups: {list(spec.names)}); the checkpoint "
+                "was trained for another body model: pass the matching --body-model"
+            )
+        m = spec[g.name]
+        if (m.kind, m.size) != (g.kind, g.size):
+            raise CheckpointError(
+                f"{source}: the network predicts {g.name!r} as {g.kind} of size {g.size}, body "
+                f"model {body_model.name!r} has {m.kind} of size {m.size}; the checkpoint was "
+                "trained for another body model: pass the matching --body-model"
+            )
+
+
+def _source_to_body(batch_size: int, source: int, body: int) -> Tensor:
+    """(B, 2, 3) pixel affine from the source crop to the body crop (pure scale)."""
+    k = body / source
+    a = torch.tensor([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])
+    return a.expand(batch_size, 2, 3).clone()
+
+
+class Evaluator:
+    """Evaluate ``checkpoint`` (a saved robosmplx network) on ``data`` (a HumanData file) under
+    ``protocol``; ``oracle=True`` feeds the ground truth as the prediction (no checkpoint
+    needed). ``body_model``: a name or a loaded model (default: the protocol's, else the file's
+    ``body_model``, else ``anny``)."""
+
+    def __init__(
+        self,
+        protocol: Protocol | str,
+        data: str | Path,
+        checkpoint: str | Path | None = None,
+        *,
+        body_model=None,
+        oracle: bool = False,
+        options: EvalOptions | None = None,
+        label: str | None = None,
+    ):
+        from robosmplx.data.humandata import load_humandata
+
+        self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
+        self.options = opts = options or EvalOptions()
+        self.oracle, self.data = oracle, Path(data)
+        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        if self.checkpoint is None and not oracle:
+            raise ConfigError("give a checkpoint to evaluate, or oracle=True (--oracle)")
+        self.label = label or (self.checkpoint.stem if self.checkpoint else "oracle")
+        self.kind, self.net_cfg = None, None
+        if self.checkpoint is not None:
+            from robosmplx.models.checkpoint import read_model_config
+
+            self.kind, self.net_cfg = read_model_config(self.checkpoint)
+            task = network_task(self.kind, self.net_cfg)
+            if task != self.protocol.task:
+                raise CheckpointError(
+                    f"{self.checkpoint}: a {task} network cannot be scored on protocol "
+                    f"{self.protocol.name!r}, which needs a {self.protocol.task} network"
+                )
+        self.hd = load_humandata(self.data, trusted=opts.trusted)
+        self.body = self._body_model(body_model)
+        groups = ()
+        if self.kind is not None:
+            groups = network_groups(self.kind, self.net_cfg)
+            check_network_body(groups, self.body, str(self.checkpoint))
+        self.parts = resolve_parts(self.protocol, self.body, opts.model_dir)
+        self.crop_size = (
+            network_crop_size(self.kind, self.net_cfg)
+            if self.kind is not None
+            else self._default_crop_size()
+        )
+        self.base = self._dataset(None, check_files=True)
+        stage_groups = {n for n, _ in self.base.rotation_groups + self.base.vector_groups}
+        predicted = {g.name for g in groups} if not oracle else stage_groups
+        self.scored = tuple(sorted(stage_groups & predicted))
+        self._check_fields()
+        self.net = None
+        if self.checkpoint is not None:
+            from robosmplx.models.checkpoint import load_model
+
+            self.net = load_model(self.checkpoint).eval().to(opts.device)
+        self.body = self.body.to(opts.device)
+
+    # -- preflight ---------------------------------------------------------------------
+    def _body_model(self, body_model):
+        from robosmplx.body import load_body_model
+        from robosmplx.body.registry import ALL_NAMES
+
+        want = self.protocol.body_model
+        if body_model is not None and not isinstance(body_model, str):
+            model = body_model
+        else:
+            name = body_model or want or self.hd.body_model or "anny"
+            if name not in ALL_NAMES:
+                raise DataError(
+                    f"{self.hd.where}: body_model {name!r} is not one robosmplx knows "
+                    f"({', '.join(ALL_NAMES)}); pass --body-model"
+                )
+            model = load_body_model(name, model_dir=self.options.model_dir)
+        if want is not None and model.name != want:
+            raise ConfigError(
+                f"protocol {self.protocol.name!r} scores {want} ground truth; got body model "
+                f"{model.name!r}. Evaluate with --body-model {want}"
+            )
+        return model
+
+    def _default_crop_size(self) -> int:
+        from robosmplx.data.augment import stage_augment
+
+        return stage_augment(self.protocol.task).crop_size
+
+    def _check_fields(self) -> None:
+        """DataError naming the file and what it lacks for this protocol."""
+        where, table, p = self.hd.where, self.base.table, self.protocol
+        if p.metrics or self.oracle:
+            if not table.rotations and not table.vectors:
+                raise DataError(
+                    f"{where}: no ground-truth parameters for body model {self.body.name!r}: "
+                    f"protocol {p.name!r} needs a parameter group named like the model (keys "
+                    f"such as '{self.body.name.split('-')[0]}.body_pose')"
+                )
+            missing = [g for g in self.scored if not np.any(table.has.get(g, np.zeros(1)) > 0)]
+            if missing or not self.scored:
+                raise DataError(
+                    f"{where}: protocol {p.name!r} scores {list(self.scored) or 'nothing'}: the "
+                    f"file has no ground truth for {missing or 'any predicted group'}"
+                )
+        if p.box_iou:
+            lacking = [b for b in BOX_PARTS if b not in table.boxes]
+            if lacking:
+                raise DataError(
+                    f"{where}: protocol {p.name!r} scores part boxes but the file has no "
+                    f"{', '.join(f'{b}_bbox_xywh' for b in lacking)}"
+                )
+        if p.rmse3d and "scan_path" not in self.hd:
+            raise DataError(
+                f"{where}: protocol {p.name!r} compares with face scans: key 'scan_path' (N,) "
+                "of mesh files is missing"
+            )
+
+    # -- data ----------------------------------------------------------------------------
+    def _dataset(self, perturbation: tuple[str, float] | None, check_files: bool = False):
+        from robosmplx.data.augment import stage_augment
+        from robosmplx.data.datasets import HumanDataset
+
+        stage = self.protocol.task
+        aug = stage_augment(stage, crop_size=self.crop_size, enabled=False)
+        return HumanDataset(
+            self.hd, self.body, stage, augment=aug, train=False, seed=0,
+            perturbation=perturbation, on_bad=self.options.on_bad,
+            image_dir=self.options.image_dir or self.data.parent, check_files=check_files,
+        )  # fmt: skip
+
+    @property
+    def source(self) -> str | None:
+        """The checkpoint path as a string (None for the oracle)."""
+        return None if self.checkpoint is None else str(self.checkpoint)
+
+    def __len__(self) -> int:
+        n = len(self.base)
+        return n if self.options.limit is None else min(n, self.options.limit)
+
+    # -- one batch ------------------------------------------------------------------------
+    def _gt_params(self, batch: dict, ds) -> dict[str, Tensor]:
+        out = {f"{n}_rotmat": batch[f"gt_{n}_rotmat"] for n, _ in ds.rotation_groups}
+        out.update({n: batch[f"gt_{n}"] for n, _ in ds.vector_groups})
+        return out
+
+    def _key(self, name: str) -> str:
+        return f"{name}_rotmat" if self.body.spec[name].kind == "rotation" else name
+
+    def _predict(self, batch: dict, gt: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """(params for the body model, part boxes in dataset-crop pixels)."""
+        b = batch["img"].shape[0]
+        gt_boxes = {p: batch[f"gt_{p}_bbox"] for p in BOX_PARTS if f"gt_{p}_bbox" in batch}
+        if self.net is None:
+            return dict(gt), gt_boxes
+        boxes: dict[str, Tensor] = {}
+        if self.kind == "wholebody":
+            body = self.net_cfg.body.input_size
+            affine = _source_to_body(b, self.crop_size, body).to(batch["img"])
+            pred = self.net(batch["img"], affine)
+            boxes = {k: v * (self.crop_size / body) for k, v in pred.pred_boxes.items()}
+        else:
+            pred = self.net(batch["img"])
+        params = dict(gt)
+        for name in self.scored:
+            key = self._key(name)
+            params[key] = pred.pred_params[key].to(gt[key])
+        return params, boxes
+
+    def _scans(self, rows: list[int]) -> list[np.ndarray]:
+        import trimesh
+
+        root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
+        out = []
+        for i in rows:
+            f = Path(str(self.hd["scan_path"][i]))
+            f = f if f.is_absolute() else root / f
+            if not f.is_file():
+                raise DataError(f"{self.hd.where}: sample {i}: scan file not found: {f}")
+            mesh = trimesh.load(f, force="mesh", process=False)
+            out.append(np.asarray(mesh.vertices, np.float64))
+        return out
+
+    def _score(self, batch: dict, ds) -> dict[str, np.ndarray]:
+        from robosmplx.eval import metrics as M
+
+        dev = self.options.device
+        batch = {k: v.to(dev) for k, v in batch.items()}
+        gt = self._gt_params(batch, ds)
+        params, boxes = self._predict(batch, gt)
+        pred_out = self.body(**params)
+        out: dict[str, np.ndarray] = {}
+        if self.protocol.metrics:
+            gt_out = self.body(**gt)
+            scores = score_parts(
+                self.parts, pred_out.vertices, pred_out.keypoints, gt_out.vertices,
+                gt_out.keypoints, self.protocol.metrics,
+            )  # fmt: skip
+            ok = torch.ones(batch["img"].shape[0], dtype=torch.bool, device=dev)
+            for name in self.scored:
+                ok &= batch[f"has_{name}"] > 0
+            bad = ~ok.cpu().numpy()
+            for part, vals in scores.items():
+                for m, v in vals.items():
+                    out[f"{part}.{m}"] = np.where(bad, np.nan, v)
+        if self.protocol.box_iou and boxes:
+            gt_boxes = {p: batch[f"gt_{p}_bbox"] for p in BOX_PARTS}
+            valid = {p: batch[f"has_{p}_bbox"] for p in BOX_PARTS}
+            for part, v in box_ious(boxes, gt_boxes, valid).items():
+                out[f"{part}.box_iou"] = v
+        if self.protocol.rmse3d:
+            rows = [ds.entries[int(j)][0] for j in batch["sample_index"]]
+            face = self.parts["face"].part_vertices(pred_out.vertices)
+            out["face.rmse3d"] = M.face_rmse(list(face), self._scans(rows))
+        return out
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self, perturbation: tuple[str, float] | None = None, progress=None) -> dict:
+        """Evaluate once (optionally under ``(name, magnitude)``); returns the results dict.
+
+        progress: a ``rich.progress.Progress`` to report to (one is made when None and the
+        options ask for it)."""
+        from torch.utils.data import DataLoader, Subset
+
+        from robosmplx.data.datasets import HumanDataset
+
+        ds: HumanDataset = self.base if perturbation is None else self._dataset(perturbation)
+        subset = Subset(ds, range(len(self)))
+        loader = DataLoader(
+            subset, batch_size=self.options.batch_size, shuffle=False,
+            num_workers=self.options.num_workers,
+        )  # fmt: skip
+        what = "normal" if perturbation is None else f"{perturbation[0]} {perturbation[1]:g}"
+        own = progress is None and self.options.progress
+        if own:
+            progress = make_progress()
+            progress.start()
+        task = None if progress is None else progress.add_task(f"{self.label}: {what}", total=len(subset))
+        values: dict[str, list[np.ndarray]] = defaultdict(list)
+        index: list[int] = []
+        t0 = time.perf_counter()
+        try:
+            with torch.no_grad():
+                for batch in loader:
+                    for k, v in self._score(batch, ds).items():
+                        values[k].append(np.asarray(v, np.float64))
+                    index += [int(j) for j in batch["sample_index"]]
+                    if task is not None:
+                        progress.advance(task, len(batch["sample_index"]))
+        finally:
+            if own:
+                progress.stop()
+            elif task is not None:
+                progress.remove_task(task)
+        seconds = time.perf_counter() - t0
+        return self._summarise(ds, perturbation, index, values, seconds)
+
+    def _summarise(self, ds, perturbation, index, values, seconds) -> dict:
+        per = {k: np.concatenate(v) for k, v in values.items()}
+        metrics: dict[str, dict[str, float]] = {}
+        ious: dict[str, float] = {}
+        for key, v in per.items():
+            part, m = key.split(".", 1)
+            if m == "box_iou":
+                ious[part] = nanmean(v)
+            else:
+                metrics.setdefault(part, {})[m] = nanmean(v)
+        first = next((v for k, v in per.items() if not k.endswith("box_iou")), None)
+        scored = int(np.isfinite(first).sum()) if first is not None else len(index)
+        return {
+            "protocol": self.protocol.name,
+            "label": self.label,
+            "checkpoint": self.source,
+            "data": str(self.data),
+            "body_model": self.body.name,
+            "oracle": self.oracle,
+            "perturbation": None
+            if perturbation is None
+            else {"name": perturbation[0], "magnitude": float(perturbation[1])},
+            "num_samples": scored,
+            "excluded": len(index) - scored,
+            "scored_groups": list(self.scored),
+            "units": "mm for errors; F-scores and IoU in [0, 1]",
+            "metrics": metrics,
+            "box_iou": ious,
+            "seconds": seconds,
+            "per_sample": {
+                "index": [int(ds.entries[j][0]) for j in index],
+                "side": [ds.entries[j][1] for j in index],
+                **{k: v.tolist() for k, v in per.items()},
+            },
+        }
+
+
+def make_progress():
+    """A rich progress display on stderr (stdout stays clean for ``--json``)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=False,
+    )  # fmt: skip

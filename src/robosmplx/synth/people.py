@@ -1,0 +1,138 @@
+"""One synthetic person: pose, shape and clothes drawn, posed in the world by the body model.
+
+:class:`ModelTables` holds what every sample of one body model reuses (faces, per-face part
+labels, the rest surface that clothing patterns are drawn on, which body parts may show each
+keypoint); :func:`sample_person` draws a :class:`Person` from a generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from robosmplx.body.parts import BODY_PARTS
+from robosmplx.render import face_labels_from_vertex_labels
+from robosmplx.synth.appearance import sample_outfit, vertex_colours, vertex_regions
+from robosmplx.synth.pose import RefPose, sample_pose
+from robosmplx.synth.retarget import Retarget
+from robosmplx.synth.shape import sample_shape
+
+
+def keypoint_parts(names: tuple[str, ...]) -> np.ndarray:
+    """(K, 24) bool: the body parts whose surface may show keypoint k (its limb's, around it)."""
+    table = np.zeros((len(names), len(BODY_PARTS)), bool)
+    idx = {p: i for i, p in enumerate(BODY_PARTS)}
+
+    def allow(k: int, *parts: str) -> None:
+        for p in parts:
+            table[k, idx[p]] = True
+
+    for k, n in enumerate(names):
+        s = n[:2] if n[:2] in ("L_", "R_") else ""
+        base = n[len(s) :]
+        if base == "Pelvis":
+            allow(k, "pelvis", "spine1", "L_thigh", "R_thigh")
+        elif base == "Hip":
+            allow(k, "pelvis", s + "thigh")
+        elif base == "Knee":
+            allow(k, s + "thigh", s + "calf")
+        elif base in ("Ankle", "Heel", "Big_toe", "Small_toe"):
+            allow(k, s + "calf", s + "foot", s + "toes")
+        elif base == "Neck":
+            allow(k, "neck", "spine3", "L_collar", "R_collar", "head")
+        elif base == "Shoulder":
+            allow(k, s + "collar", s + "upperarm", "spine3")
+        elif base == "Elbow":
+            allow(k, s + "upperarm", s + "forearm")
+        elif base == "Wrist":
+            allow(k, s + "forearm", s + "wrist", s + "hand")
+        elif s and base.split("_")[0] in ("Thumb", "Index", "Middle", "Ring", "Pinky"):
+            allow(k, s + "wrist", s + "hand")
+        else:  # eyes, ears, nose, face landmarks
+            allow(k, "head", "neck")
+    return table
+
+
+class ModelTables:
+    """Per-model constants for synthesis (numpy unless noted)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.retarget = Retarget(model)
+        self.faces = model.faces.long()  # (F, 3) torch
+        self.faces_np = self.faces.numpy()
+        self.body_labels = model.body_part_labels.numpy()  # (V,)
+        self.hand_labels = model.hand_part_labels.numpy()
+        self.face_labels = model.face_part_labels.numpy()
+        fl = lambda lab: face_labels_from_vertex_labels(lab, self.faces).numpy()  # noqa: E731
+        self.face_body = fl(model.body_part_labels)  # (F,) per-face labels, -1 outside
+        self.face_hand = fl(model.hand_part_labels)
+        self.face_face = fl(model.face_part_labels)
+        with torch.no_grad():
+            self.rest = model(**model.neutral_params(1)).vertices[0].double().numpy()  # (V, 3)
+        lay = model.keypoint_layout
+        self.names = tuple(lay.names)
+        self.kp_parts = keypoint_parts(self.names)
+        self.subsets = {k: np.asarray(v) for k, v in lay.subsets.items()}
+        self.side_vertices = {
+            side: np.isin(np.arange(len(self.body_labels)), model.part_views[f"{side.lower()}hand"].vertices)
+            for side in "LR" if f"{side.lower()}hand" in model.part_views
+        }  # fmt: skip
+        self.group = "anny" if model.family == "anny" else model.name
+        self.expression_labels = tuple(getattr(model, "expression_labels", ()))
+        self.is_anny = model.family == "anny"
+
+
+@dataclass
+class Person:
+    """A drawn person posed in the world: ``params`` (numpy, the model's groups without
+    ``global_orient``/``transl``), ``world`` (3, 3) orientation, ``pivot`` (3,) the centre of
+    the global rotation, ``verts`` (V, 3) and ``keypoints`` (K, 3) world metres, ``albedo``
+    (V, 3), and what was drawn (``pose``, ``age``)."""
+
+    params: dict[str, np.ndarray]
+    world: np.ndarray
+    pivot: np.ndarray
+    verts: np.ndarray
+    keypoints: np.ndarray
+    albedo: np.ndarray
+    pose: RefPose
+    age: str
+
+
+def to_torch(params: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """Numpy parameter groups -> (1, ...) float32 tensors."""
+    return {k: torch.as_tensor(np.asarray(v, np.float32))[None] for k, v in params.items()}
+
+
+def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
+    """Draw pose, shape and outfit; pose the model in the world frame (root at the origin)."""
+    model = tables.model
+    pose = sample_pose(rng, tables.expression_labels)
+    betas, age = sample_shape(rng, model)
+    params = tables.retarget.params(pose, betas, rng)
+    outfit = sample_outfit(rng)
+    regions = vertex_regions(tables.body_labels, tables.face_labels, outfit)
+    albedo = vertex_colours(outfit, regions, tables.rest, rng)
+    tp = to_torch(params)
+    go = torch.as_tensor(pose.world_orient, dtype=torch.float32)[None, None]  # (1, 1, 3, 3)
+    with torch.no_grad():
+        out = model(global_orient_rotmat=go, **tp)
+    pivot = np.zeros(3)
+    if not tables.is_anny:  # Anny turns about its origin; other models about their pelvis
+        from robosmplx.data.datasets import rotation_center
+
+        vectors = {k: np.asarray(v, np.float32) for k, v in params.items() if model.spec[k].kind == "vector"}
+        pivot = rotation_center(model, vectors)
+    return Person(
+        params=params,
+        world=pose.world_orient,
+        pivot=pivot,
+        verts=out.vertices[0].double().numpy(),
+        keypoints=out.keypoints[0].double().numpy(),
+        albedo=albedo,
+        pose=pose,
+        age=age,
+    )

@@ -1,0 +1,138 @@
+"""The data side of training: HumanData files -> stage datasets -> resumable, sharded loaders.
+
+Each ``data.train`` source becomes a stage dataset (robosmplx.data); an :class:`EpochSampler`
+mixes them by ratio, shards them over processes and gives every sample its own augmentation
+seed; with ``data.twins`` every sample comes with its positive twin and batches are 2N
+(``collate_twins``). Validation sources are read without augmentation or twins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
+
+from robosmplx.errors import DataError
+from robosmplx.train.config import DataSource, TrainConfig
+from robosmplx.train.sampling import EpochSampler, ResumableLoader
+
+SYNTH_TASK = {"body": "body", "hand": "hand", "face": "face", "wholebody": "wholebody"}
+
+
+def missing_data_message(path: str, stage: str) -> str:
+    """What to tell a user whose data file is missing: how to make synthetic data."""
+    folder = Path(path).parent if Path(path).suffix else Path(path)
+    return (
+        f"{path}: training data not found. Generate synthetic data with: robosmplx synth "
+        f"--task {SYNTH_TASK[stage]} --count 200 --out {folder} --seed 0 (or point data.train "
+        "at your own HumanData .npz)"
+    )
+
+
+def data_files(cfg: TrainConfig) -> list[str]:
+    return [s.path for s in (*cfg.data.train, *cfg.data.val)]
+
+
+class MixSource(Dataset):
+    """Indexes several stage datasets by ``(source, index, seed)`` keys from the sampler; the
+    seed drives the sample's augmentation (and its twin's)."""
+
+    def __init__(self, datasets: list):
+        self.datasets = datasets
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+    def __getitem__(self, key):
+        src, index, seed = key
+        return self.datasets[src].get(index, np.random.default_rng(seed))
+
+
+class ShardSampler(Sampler):
+    """Validation order: every sample once, dealt round-robin to the processes."""
+
+    def __init__(self, sizes: list[int], rank: int = 0, world_size: int = 1):
+        self.keys = [(s, i, 0) for s, n in enumerate(sizes) for i in range(n)][rank::world_size]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self):
+        return iter(self.keys)
+
+
+def _collate_pairs(batch):
+    from robosmplx.data.twins import collate_twins
+
+    return collate_twins(batch)
+
+
+class TrainDataModule(L.LightningDataModule):
+    """Datasets and loaders of one training stage (see the module docstring)."""
+
+    def __init__(self, cfg: TrainConfig, body_model):
+        super().__init__()
+        self.cfg, self.body_model = cfg, body_model
+        self.train_sets: list | None = None
+        self.val_sets: list | None = None
+
+    def _dataset(self, src: DataSource, train: bool):
+        from robosmplx.data.datasets import HumanDataset
+
+        c = self.cfg
+        if not Path(src.path).is_file():
+            raise DataError(missing_data_message(src.path, c.stage))
+        aug = c.augment if train else _test_time(c.augment)
+        return HumanDataset(
+            src.path, self.body_model, c.stage, augment=aug, train=train,
+            twins=train and c.data.twins, twin_config=c.twin, seed=c.trainer.seed,
+            on_bad=c.data.on_bad, image_dir=src.image_dir, trusted=src.trusted,
+            params_key=src.params_key,
+        )  # fmt: skip
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.cfg.data.train:
+            raise DataError("data.train is empty: name at least one HumanData file to train on")
+        if self.train_sets is None:
+            self.train_sets = [self._dataset(s, True) for s in self.cfg.data.train]
+        if self.val_sets is None:
+            self.val_sets = [self._dataset(s, False) for s in self.cfg.data.val]
+
+    def _rank(self) -> tuple[int, int]:
+        t = self.trainer
+        return (t.global_rank, t.world_size) if t is not None else (0, 1)
+
+    def train_dataloader(self) -> DataLoader:
+        from robosmplx.data.workers import worker_init_fn
+
+        self.setup()
+        d = self.cfg.data
+        rank, world = self._rank()
+        sampler = EpochSampler(
+            [len(s) for s in self.train_sets], [s.ratio for s in d.train], d.batch_size,
+            epoch_length=d.epoch_length, seed=self.cfg.trainer.seed, rank=rank, world_size=world,
+        )  # fmt: skip
+        return ResumableLoader(
+            MixSource(self.train_sets), sampler, num_workers=d.num_workers,
+            collate_fn=_collate_pairs if d.twins else default_collate,
+            worker_init_fn=worker_init_fn, persistent_workers=d.num_workers > 0,
+        )  # fmt: skip
+
+    def val_dataloader(self) -> DataLoader | list:
+        self.setup()
+        if not self.val_sets:
+            return []
+        rank, world = self._rank()
+        sampler = ShardSampler([len(s) for s in self.val_sets], rank, world)
+        return DataLoader(
+            MixSource(self.val_sets), batch_size=self.cfg.data.batch_size, sampler=sampler,
+            num_workers=self.cfg.data.num_workers,
+        )  # fmt: skip
+
+
+def _test_time(aug):
+    import dataclasses
+
+    return dataclasses.replace(aug, enabled=False)

@@ -1,0 +1,101 @@
+"""The LightningModule of every stage: network forward, eq. 1, logging, optimiser and schedule.
+
+The network is ``self.net`` (what checkpoints store as ``model.safetensors``); the objective
+holds the body model outside the state dict. Every loss term is logged under ``train/<term>``
+each step and ``val/<term>`` plus ``val/mpjpe``, ``val/pa_mpjpe``, ``val/pve`` (mm) per
+validation epoch, to TensorBoard when it is on.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from robosmplx.models.outputs import Prediction
+from robosmplx.train.config import TrainConfig
+from robosmplx.train.objective import Objective
+from robosmplx.train.stages import build_network, network_input_size
+
+
+def downscale_affine(src: int, dst: int, batch: int, like: Tensor) -> Tensor:
+    """(B, 2, 3) affine taking pixels of a ``src`` image to the same view resized to ``dst``
+    (pixel centres kept: u' = (u + 0.5) r - 0.5)."""
+    r = dst / src
+    a = torch.tensor([[r, 0.0, 0.5 * r - 0.5], [0.0, r, 0.5 * r - 0.5]], dtype=like.dtype, device=like.device)
+    return a.expand(batch, 2, 3)
+
+
+class TrainModule(L.LightningModule):
+    """One training stage. ``net`` may be given (tests, the schedule); else it is built from
+    ``cfg`` (preset, overrides and starting weights, :func:`stages.build_network`)."""
+
+    def __init__(self, cfg: TrainConfig, body_model=None, net: nn.Module | None = None):
+        super().__init__()
+        from robosmplx.body import load_body_model
+
+        self.cfg = cfg
+        body_model = body_model if body_model is not None else load_body_model(cfg.body_model)
+        self.net = net if net is not None else build_network(cfg, body_model)
+        self.is_wholebody = getattr(self.net, "kind", "") == "wholebody"
+        self.input_size = network_input_size(self.net)
+        loss = cfg.loss
+        self.objective = Objective(
+            body_model, cfg.stage, loss.weights, loss.options, focal_length=loss.focal_length,
+            render_sigma=loss.render_sigma, render_gamma=loss.render_gamma,
+            box_crop_size=self.input_size if self.is_wholebody else None,
+        )  # fmt: skip
+
+    # -- forward ------------------------------------------------------------------------------
+    def forward(self, batch: dict[str, Tensor]) -> Prediction:
+        img = batch["img"]  # (B, 3, S, S)
+        if not self.is_wholebody:
+            return self.net(img)
+        s, b = img.shape[-1], img.shape[0]
+        body_img = img
+        if s != self.input_size:
+            body_img = F.interpolate(img, size=(self.input_size, self.input_size), mode="area")
+        affine = downscale_affine(s, self.input_size, b, img)
+        return self.net(img, affine, body_img=body_img)
+
+    def _step(self, batch: dict[str, Tensor], prefix: str) -> tuple[Tensor, Prediction]:
+        pred = self(batch)
+        total, terms = self.objective(pred, batch)
+        n = batch["img"].shape[0]
+        on_step = prefix == "train"
+        logged = {f"{prefix}/{k}": v.detach() for k, v in terms.items()}
+        logged[f"{prefix}/loss"] = total.detach()
+        self.log_dict(logged, on_step=on_step, on_epoch=not on_step, batch_size=n, sync_dist=not on_step)
+        return total, pred
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        total, _ = self._step(batch, "train")
+        if not torch.isfinite(total):
+            from robosmplx.errors import RoboSMPLXError
+
+            raise RoboSMPLXError(
+                f"training loss became {float(total)} at step {self.global_step}; lower optim.lr, "
+                "set trainer.grad_clip, or check the data (robosmplx data visualize)"
+            )
+        return total
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        _, pred = self._step(batch, "val")
+        metrics = self.objective.metrics(pred, batch)
+        if metrics:
+            self.log_dict(
+                {f"val/{k}": v for k, v in metrics.items()}, on_epoch=True, batch_size=batch["img"].shape[0],
+                sync_dist=True,
+            )  # fmt: skip
+
+    # -- optimisation --------------------------------------------------------------------------
+    def configure_optimizers(self):
+        o = self.cfg.optim
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        cls = torch.optim.AdamW if o.name == "adamw" else torch.optim.Adam
+        opt = cls(params, lr=o.lr, weight_decay=o.weight_decay)
+        if not o.milestones:
+            return opt
+        sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(o.milestones), gamma=o.gamma)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": o.interval}}
