@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         mod = f"robosmplx.bench.{name}"
         if importlib.util.find_spec(mod) is None:
             continue
-        bp = sub.add_parser(name, help=helptext, description=helptext)
+        bp = sub.add_parser(name, help=helptext, description=helptext, conflict_handler="resolve")
         bp.add_argument("--json", action="store_true", help="print only the JSON object")
         bp.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
         importlib.import_module(mod).add_arguments(bp)

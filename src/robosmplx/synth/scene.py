@@ -36,6 +36,13 @@ class Camera:
     frame_affine: np.ndarray | None = None
 
 
+def axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    """(3, 3) rotation by ``angle`` radians about ``axis`` (3,) (Rodrigues)."""
+    a = np.asarray(axis, np.float64) / max(float(np.linalg.norm(axis)), 1e-12)
+    k = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
+    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * k @ k
+
+
 def look_at(forward: np.ndarray, roll: float = 0.0, up: np.ndarray = WORLD_UP) -> np.ndarray:
     """(3, 3) world -> camera rotation looking along ``forward`` with world ``up`` at the top of
     the image, then turned by ``roll`` radians about the optical axis."""
