@@ -3,6 +3,9 @@
 import pytest
 import torch
 
+# Tests use tiny tensors: one thread avoids OpenMP spin-waits on a busy 2-core machine.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed():

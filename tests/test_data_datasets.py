@@ -201,3 +201,38 @@ def test_unreadable_image_and_box_outside_the_image(scene, tmp_path):
     s = skip[0]  # falls through to the next good sample
     assert int(s["sample_index"]) == 2
     assert skip.report() == {"image missing or unreadable": 1, "box outside the image": 1}
+
+
+def test_twin_draw_keeps_rotation_and_flip():
+    from robosmplx.data.augment import AugParams
+    from robosmplx.data.twins import TwinConfig, sample_twin
+
+    anchor = AugParams(scale=1.1, rotation=20.0, flip=True, shift=(0.1, 0.0))
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(200):
+        t = sample_twin(anchor, TwinConfig(), rng)
+        assert t.rotation == 20.0 and t.flip
+        moved = (t.scale, t.shift) != (anchor.scale, anchor.shift)
+        recoloured = t.color != anchor.color
+        assert moved or recoloured
+        kinds.add((moved, recoloured))
+    assert kinds == {(True, False), (False, True), (True, True)}
+    with pytest.raises(ConfigError):
+        TwinConfig(scale_factor=1.5)
+
+
+def test_missing_values_are_zero_not_nan_and_boxless_samples_are_counted(scene, tmp_path):
+    model, path = scene
+
+    def hide_keypoint(kp):
+        kp[0, 3] = (np.nan, np.nan, 0.0)  # a missing keypoint may hold NaN in real files
+
+    def no_box(b):
+        b[3, 4] = 0.0
+
+    changed = _copy_with(path, tmp_path, keypoints2d_tiny=hide_keypoint, bbox_xywh=no_box)
+    ds = BodyDataset(changed, model)
+    assert len(ds) == 3 and ds.report() == {"no body box (confidence 0)": 1}
+    s = ds[0]
+    assert torch.isfinite(s["gt_keypoints2d"]).all() and s["gt_keypoints2d"][3].abs().sum() == 0

@@ -7,14 +7,18 @@ import pytest
 import torch
 
 from robosmplx.errors import ConfigError, ModelFileError
-from robosmplx.eval.protocols import (
-    PROTOCOLS,
-    get_protocol,
-    part_vertex_ids,
-    resolve_parts,
-    smplx_part_vertex_ids,
-)
+from robosmplx.eval.parts import part_vertex_ids, resolve_parts, smplx_part_vertex_ids
+from robosmplx.eval.protocols import PROTOCOLS, get_protocol
 from robosmplx.eval.scoring import score_part, score_parts
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one thread is faster and avoids OpenMP spin-waits on a busy CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def test_every_protocol_is_complete():
@@ -135,3 +139,24 @@ def test_hands_is_the_mean_of_both_hands(anny_small):
     s = score_parts(parts, pred.vertices, pred.keypoints, gt.vertices, gt.keypoints, ("pve",))
     np.testing.assert_allclose(s["hands"]["pve"], (s["lhand"]["pve"] + s["rhand"]["pve"]) / 2)
     np.testing.assert_allclose(s["rhand"]["pve"], 0.0, atol=1e-4)
+
+
+def test_network_needs(anny_small):
+    from robosmplx.eval.compat import (
+        network_crop_size,
+        network_groups,
+        network_task,
+        source_to_body,
+    )
+    from robosmplx.models import preset_config
+
+    a = source_to_body(2, 128, 64)[0].double()  # (2, 3)
+    corners = torch.tensor([[-0.5, -0.5, 1.0], [127.5, 127.5, 1.0]], dtype=torch.float64)
+    assert torch.allclose(corners @ a.T, torch.tensor([[-0.5, -0.5], [63.5, 63.5]]).double())
+    wb = preset_config("small", anny_small)
+    assert network_task("wholebody", wb) == "wholebody"
+    assert network_crop_size("wholebody", wb) == 2 * wb.body.input_size
+    assert {g.name for g in network_groups("wholebody", wb)} == set(anny_small.spec.names)
+    hand = preset_config("small-hand", anny_small)
+    assert network_task("subnetwork", hand) == "hand"
+    assert "right_hand_pose" in {g.name for g in network_groups("subnetwork", hand)}

@@ -143,7 +143,7 @@ def test_presets_sized_by_anny_small(name, anny_small):
     _check(build_model(_shrink(preset_config(name, anny_small))), sig)
 
 
-@pytest.mark.parametrize("name", ["hmr", "hmr-hand", "paper-hand"])
+@pytest.mark.parametrize("name", ["hmr", "hmr-hand", "paper-body", "paper-hand", "paper-face"])
 def test_heavy_part_presets(name):
     sig = smplx_signature()
     _check(build_model(_shrink(preset_config(name, sig))), sig)

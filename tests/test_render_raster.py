@@ -134,9 +134,10 @@ def test_backface_culling_and_gradients():
     away = torch.tensor([[0, 1, 2]])
     assert rasterize(verts, towards, k, (16, 16), cull_backfaces=True).mask.any()
     assert not rasterize(verts, away, k, (16, 16), cull_backfaces=True).mask.any()
-    assert rasterize(verts, away, k, (16, 16)).mask.sum() == rasterize(
-        verts, towards, k, (16, 16)
-    ).mask.sum()
+    assert (
+        rasterize(verts, away, k, (16, 16)).mask.sum()
+        == rasterize(verts, towards, k, (16, 16)).mask.sum()
+    )
     v = verts.clone().requires_grad_(True)
     frags = rasterize(v, towards, k, (16, 16))
     frags.depth.sum().backward()

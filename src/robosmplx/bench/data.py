@@ -22,11 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crop-size", type=int, default=256)
     parser.add_argument("--body-model", default="anny-small")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print JSON (the lead's CLI wires it)")
 
 
 def write_bench_set(folder: Path, model, n: int, size: tuple[int, int], seed: int) -> Path:
-    """``n`` textured JPEGs and a HumanData file with one person box per image."""
+    """``n`` JPEGs (a smooth random colour field plus mild pixel noise, quality 90: about the
+    size of a photo of that resolution) and a HumanData file with one person per image."""
     import cv2
     import numpy as np
 
@@ -40,7 +40,7 @@ def write_bench_set(folder: Path, model, n: int, size: tuple[int, int], seed: in
     for i in range(n):
         small = rng.integers(0, 256, (h // 16 + 1, w // 16 + 1, 3), dtype=np.uint8)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-        img = np.clip(img.astype(np.int16) + rng.integers(-20, 20, img.shape), 0, 255).astype(
+        img = np.clip(img.astype(np.int16) + rng.integers(-8, 9, img.shape), 0, 255).astype(
             np.uint8
         )
         name = f"bench_{i:04d}.jpg"
@@ -87,6 +87,7 @@ def run(args) -> dict:
     model = load_body_model(args.body_model)
     with tempfile.TemporaryDirectory(prefix="robosmplx_bench_data_") as tmp:
         path = write_bench_set(Path(tmp), model, args.images, tuple(args.image_size), args.seed)
+        jpeg_kb = sum(f.stat().st_size for f in Path(tmp).glob("*.jpg")) / args.images / 1024
         cfg = stage_augment("body", crop_size=args.crop_size)
         body = BodyDataset(path, model, augment=cfg, seed=args.seed)
         mix = MixedDataset([body], [1.0], length=args.samples + args.batch_size, seed=args.seed)
@@ -107,6 +108,7 @@ def run(args) -> dict:
         "batch_size": args.batch_size,
         "crop_size": args.crop_size,
         "image_size": list(args.image_size),
+        "mean_jpeg_kb": round(jpeg_kb, 1),
         "body_model": args.body_model,
         "keypoints": int(first["gt_keypoints2d"].shape[1]),
     }

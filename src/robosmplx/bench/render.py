@@ -5,7 +5,8 @@ focal length is 1.2 x the image side (the person spans about 3/4 of the image he
 of copies shifted by a few centimetres. Timed: ``soft_part_masks`` at 64 and 128 px with a
 cross-entropy loss against the hard part map of a slightly moved mesh, through ``backward``;
 one 512 x 512 ``render_overlay`` (hard rasterization, shading, alpha blend); the hard
-``rasterize`` alone. Each number is the median of ``--runs`` runs after ``--warmup``.
+``rasterize`` alone. Each number is the median of ``--runs`` runs after ``--warmup``; the
+machine's load average is reported beside them, since other work on the CPU slows every run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    import os
     import statistics
     import time
 
@@ -66,11 +68,12 @@ def run(args: argparse.Namespace) -> dict:
                 times.append(time.perf_counter() - t0)
         return {"median": statistics.median(times), "min": min(times), "max": max(times)}
 
-    result: dict = {}
+    result: dict = {"load_average_1min_before": os.getloadavg()[0]}
     for size in (64, 128):
         k = camera(size, args.batch)
-        target = part_map(batch_verts + torch.tensor([0.02, 0.0, 0.0]), faces, k, (size, size),
-                          labels, num_parts)  # (B, S, S) long
+        target = part_map(
+            batch_verts + torch.tensor([0.02, 0.0, 0.0]), faces, k, (size, size), labels, num_parts
+        )  # (B, S, S) long
 
         def soft_step(k=k, size=size, target=target):
             v = batch_verts.clone().requires_grad_(True)
@@ -102,6 +105,7 @@ def run(args: argparse.Namespace) -> dict:
             "focal_per_image_side": FOCAL_PER_PIXEL,
             "runs": args.runs,
             "torch_threads": torch.get_num_threads(),
+            "load_average_1min_after": os.getloadavg()[0],
         }
     )
     return result

@@ -85,11 +85,9 @@ def invert_affine(a: np.ndarray) -> np.ndarray:
 
 
 def apply_affine(points: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """(..., 2) points through a (2, 3) affine."""
+    """(..., 2) points through a (2, 3) affine, in float64."""
     p = np.asarray(points, np.float64)
-    return (p @ a[:, :2].T + a[:, 2]).astype(
-        points.dtype if points.dtype.kind == "f" else np.float64
-    )
+    return p @ a[:, :2].T + a[:, 2]
 
 
 def transform_box(box_xywh: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ and its index, never on the number of workers. Bad samples raise a :class:`DataE
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -101,9 +102,11 @@ class HumanDataset(Dataset):
         self.table = build_table(hd, body_model, image_dir=image_dir, params_key=params_key)
         self.flip = flip_spec(body_model)
         self._setup_groups()
+        self._no_box = 0
         self.entries = self._entries()
         self.skipped: Counter[str] = Counter()
-        self._bad_indices: set[int] = set()
+        if self._no_box:
+            self.skipped[f"no {self.box_name} box (confidence 0)"] = self._no_box
         self._validate(check_files)
         self._roots: dict[int, np.ndarray] = {}
 
@@ -131,14 +134,19 @@ class HumanDataset(Dataset):
         """(sample, side) pairs; side is 'right'/'left' for hands, else the stage."""
         t = self.table
         if self.stage != "hand":
-            return [(i, self.stage) for i in range(len(t))]
-        if "rhand" not in t.boxes and "lhand" not in t.boxes:
-            return [(i, "right") for i in range(len(t))]
+            sides = [self.stage]
+        elif "rhand" not in t.boxes and "lhand" not in t.boxes:
+            sides = ["right"]
+        else:
+            sides = [s for s, k in (("right", "rhand"), ("left", "lhand")) if k in t.boxes]
         out = []
         for i in range(len(t)):
-            for side, key in (("right", "rhand"), ("left", "lhand")):
-                if key in t.boxes and t.boxes[key][i, 4] > 0:
+            for side in sides:
+                box = self._box_key(side)
+                if t.boxes[box][i, 4] > 0:
                     out.append((i, side))
+                elif self.stage != "hand":
+                    self._no_box += 1
         if any(side == "left" for _, side in out):
             self.flip.require("left hands into right hands")
         return out
@@ -164,7 +172,6 @@ class HumanDataset(Dataset):
                 "them out (they are counted in dataset.skipped)"
             )
         self.entries = [e for e in self.entries if e[0] not in bad]
-        self._bad_indices = set(bad)
         self.skipped.update(why.split(":")[0] for why in bad.values())
         log.warning(
             "%s: skipped %d bad samples: %s", self.table.where, len(bad), dict(self.skipped)
@@ -239,6 +246,9 @@ class HumanDataset(Dataset):
         paths = self.table.segm_paths.get(self.stage)
         if paths and paths[i]:
             segm = read_labels(paths[i], (h, w))
+            parts = len(self.flip.parts.get(_PART_SET[self.stage], ())) - 1
+            if parts > 0 and int(segm.max()) > parts:
+                raise BadSample(f"part map {paths[i]} has label {int(segm.max())} > {parts} parts")
         ann = annotation_at(self.table, i, segm)
         if ann.has.get("transl", 0.0) > 0:
             ann = ann.replace(pivot=self._pivot(i, ann.transl))
@@ -248,7 +258,7 @@ class HumanDataset(Dataset):
         i, side, image, box, ann = self._load(j)
         aug = sample_augment(self.augment, rng) if self.train else IDENTITY
         if self.stage == "hand":  # right-hand network: mirror left hands, never right ones
-            aug = _with_flip(aug, side == "left")
+            aug = dataclasses.replace(aug, flip=side == "left")
         cfg = self.augment
         part_set = _PART_SET[self.stage]
         frame = None
@@ -289,12 +299,6 @@ def rotation_center(model, vectors: dict[str, np.ndarray]) -> np.ndarray:
     a = np.concatenate([np.tile(np.eye(3) - r, (kp.shape[1], 1)) for r in rot[1:]])
     b = np.concatenate([(kp[g] - kp[0] @ rot[g].T).reshape(-1) for g in (1, 2)])
     return np.linalg.lstsq(a, b, rcond=None)[0]
-
-
-def _with_flip(aug, flip: bool):
-    from dataclasses import replace
-
-    return replace(aug, flip=flip)
 
 
 def _perturb_crop(crop: Crop, name: str, magnitude: float) -> Crop:

@@ -148,7 +148,7 @@ class HumanData:
     def keypoints(self, key: str) -> np.ndarray:
         """(N, K, 3|4) keypoints with the (K,) mask folded into the confidence."""
         kp = self[key].astype(np.float32, copy=True)
-        mask = self._data.get(f"{key}_mask", self._data.get(f"{key[:11]}_mask"))
+        mask = self._data.get(f"{key}_mask")
         if mask is not None and mask.shape == (kp.shape[1],):
             kp[..., -1] *= mask.astype(np.float32)
         return kp
@@ -235,7 +235,7 @@ def validate(hd: HumanData) -> None:
     for dim, width in ((2, 3), (3, 4)):
         for key in hd.keypoint_keys(dim):
             _check_rows(hd, key, d[key], (None, width), f"(x, y{', z' if dim == 3 else ''}, conf)")
-            mask = d.get(f"{key}_mask", d.get(f"keypoints{dim}d_mask"))
+            mask = d.get(f"{key}_mask")
             if mask is not None and mask.shape != (d[key].shape[1],):
                 _fail(hd, f"{key}_mask", f"shape ({d[key].shape[1]},)", f"shape {mask.shape}")
             names = hd.keypoint_names(key)

@@ -92,7 +92,7 @@ _NORMALIZE = np.hstack((np.diag(1.0 / IMAGENET_STD), (-IMAGENET_MEAN / IMAGENET_
 
 
 def normalize_image(img: np.ndarray) -> torch.Tensor:
-    """(S, S, 3) uint8 RGB -> (3, S, S) ImageNet-normalised float tensor."""
+    """(S, S, 3) RGB in 0..255 (uint8 or float) -> (3, S, S) ImageNet-normalised float tensor."""
     x = cv2.transform(img.astype(np.float32), _NORMALIZE.astype(np.float32))  # (S, S, 3)
     return torch.from_numpy(np.stack(cv2.split(x)))
 
@@ -119,6 +119,8 @@ def to_sample(
     kp2, kp3 = ann.keypoints2d, ann.keypoints3d
     if keypoint_subset is not None:
         kp2, kp3 = kp2[list(keypoint_subset)], kp3[list(keypoint_subset)]
+    kp2 = np.where(kp2[:, -1:] > 0, kp2, 0.0)  # missing keypoints are all zeros
+    kp3 = np.where(kp3[:, -1:] > 0, kp3, 0.0)
     out: dict[str, torch.Tensor] = {
         "img": normalize_image(crop.image),
         "gt_keypoints2d": torch.as_tensor(kp2, dtype=f32),

@@ -113,6 +113,8 @@ def build_table(
             )
     kp2 = _keypoints(hd, model, 2, keypoints2d_key)
     kp3 = _keypoints(hd, model, 3, keypoints3d_key)
+    for kp in (kp2, kp3):  # missing keypoints carry zeros, never NaN (losses weight by conf)
+        kp[np.nan_to_num(kp[..., -1]) <= 0] = 0.0
     has = {"keypoints3d": (kp3[..., 3] > 0).any(1).astype(np.float32)}
     rotations, vectors = {}, {}
     transl = np.zeros((n, 3), np.float32)
@@ -145,6 +147,8 @@ def build_table(
                 v[:, :m] = flat[:, :m]
                 vectors[name] = v
             has[name] = src_has * _flags(hd, name, n)
+            target = rotations.get(name, vectors.get(name))
+            target[has[name] <= 0] = 0.0  # absent values: zeros (identity), never NaN
     segm = {}
     for stage, key in SEGM_KEYS.items():
         if key in hd:
@@ -177,7 +181,7 @@ def find_bad(table: SampleTable, box: str, check_files: bool = True) -> dict[int
         for i in np.flatnonzero(mask):
             bad.setdefault(int(i), reason)
 
-    mark(~np.isfinite(b).all(1), f"{box} box has NaN or infinite values")
+    mark(~np.isfinite(b[:, :4]).all(1), f"{box} box has NaN or infinite values")
     mark((b[:, 2] <= 0) | (b[:, 3] <= 0), f"{box} box has zero or negative size")
     for name, kp in (("keypoints2d", table.keypoints2d), ("keypoints3d", table.keypoints3d)):
         conf_bad = ~np.isfinite(kp[..., -1])

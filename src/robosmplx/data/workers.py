@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -17,12 +16,10 @@ from torch.utils.data import DataLoader, Dataset
 
 def worker_init_fn(worker_id: int) -> None:
     """Seed numpy and ``random`` from the torch seed DataLoader gave this worker (base seed +
-    worker id, drawn from the loader's generator); one OpenCV thread per worker, since the
-    workers are the parallelism."""
+    worker id, drawn from the loader's generator)."""
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)
-    cv2.setNumThreads(1)
 
 
 def make_generator(seed: int) -> torch.Generator:

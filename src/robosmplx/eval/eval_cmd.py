@@ -25,7 +25,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--model-dir", default=None, help="SMPL-X family model folder")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="data loader workers")
+    parser.add_argument(
+        "--workers", type=int, default=min(4, os.cpu_count() or 1), help="data loader workers"
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N samples")
     parser.add_argument("--image-dir", default=None, help="root of relative image paths")

@@ -10,7 +10,8 @@ protocol, file fields, image files, vertex maps) runs in the constructor, before
 
 from __future__ import annotations
 
-import dataclasses
+import copy
+import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,12 +21,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from robosmplx.body.base import ParamGroup
 from robosmplx.errors import CheckpointError, ConfigError, DataError
-from robosmplx.eval.protocols import Protocol, get_protocol, resolve_parts
+from robosmplx.eval.compat import (
+    check_network_body,
+    device_from_name,
+    network_crop_size,
+    network_groups,
+    network_task,
+    source_to_body,
+)
+from robosmplx.eval.parts import resolve_parts
+from robosmplx.eval.protocols import Protocol, get_protocol
 from robosmplx.eval.scoring import box_ious, nanmean, score_parts
 
 BOX_PARTS = ("lhand", "rhand", "face")
+GT_CACHE_BYTES = 512 * 2**20  # posed ground-truth meshes kept between runs of one evaluator
 
 
 @dataclass(frozen=True)
@@ -44,61 +54,6 @@ class EvalOptions:
     model_dir: str | None = None
     trusted: bool = False
     on_bad: str = "error"
-
-
-def network_task(kind: str, cfg) -> str:
-    """The crops a network expects: ``wholebody``, ``body``, ``hand`` or ``face``."""
-    if kind == "wholebody":
-        return "wholebody"
-    if kind == "subnetwork":
-        return cfg.part
-    hand = all(g.part == "hand" or g.name == "global_orient" or g.kind == "vector" for g in cfg.groups)
-    return "hand" if hand else "body"
-
-
-def network_groups(kind: str, cfg) -> tuple[ParamGroup, ...]:
-    """Every parameter group a network predicts."""
-    if kind == "wholebody":
-        hand = {g.name: g for g in cfg.hand.groups}
-        left = tuple(
-            dataclasses.replace(g, name=n) for g, n in zip(cfg.hand.groups, cfg.left_groups)
-        )
-        return cfg.body.predicted_groups + tuple(hand.values()) + left + cfg.face.groups
-    if kind == "subnetwork":
-        return cfg.predicted_groups
-    return tuple(cfg.groups)
-
-
-def network_crop_size(kind: str, cfg) -> int:
-    """Side of the dataset crop: the network input, or for the whole-body network the
-    high-resolution source (twice the body crop) its part crops are cut from."""
-    return 2 * cfg.body.input_size if kind == "wholebody" else cfg.input_size
-
-
-def check_network_body(groups, body_model, source: str) -> None:
-    """CheckpointError unless every predicted group exists in ``body_model`` with that size."""
-    spec = body_model.spec
-    for g in groups:
-        if g.name not in spec:
-            raise CheckpointError(
-                f"{source}: the network predicts {g.name!r}, which body model "
-                f"{body_model.name!r} does not have (groups: {list(spec.names)}); the checkpoint "
-                "was trained for another body model: pass the matching --body-model"
-            )
-        m = spec[g.name]
-        if (m.kind, m.size) != (g.kind, g.size):
-            raise CheckpointError(
-                f"{source}: the network predicts {g.name!r} as {g.kind} of size {g.size}, body "
-                f"model {body_model.name!r} has {m.kind} of size {m.size}; the checkpoint was "
-                "trained for another body model: pass the matching --body-model"
-            )
-
-
-def _source_to_body(batch_size: int, source: int, body: int) -> Tensor:
-    """(B, 2, 3) pixel affine from the source crop to the body crop (pure scale)."""
-    k = body / source
-    a = torch.tensor([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])
-    return a.expand(batch_size, 2, 3).clone()
 
 
 class Evaluator:
@@ -127,6 +82,7 @@ class Evaluator:
         if self.checkpoint is None and not oracle:
             raise ConfigError("give a checkpoint to evaluate, or oracle=True (--oracle)")
         self.label = label or (self.checkpoint.stem if self.checkpoint else "oracle")
+        self.device = device_from_name(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:
             from robosmplx.models.checkpoint import read_model_config
@@ -159,8 +115,12 @@ class Evaluator:
         if self.checkpoint is not None:
             from robosmplx.models.checkpoint import load_model
 
-            self.net = load_model(self.checkpoint).eval().to(opts.device)
-        self.body = self.body.to(opts.device)
+            self.net = load_model(self.checkpoint).eval().to(self.device)
+        # The data pipeline keeps the (shared, cached) CPU model; scoring runs on a device copy.
+        dev = self.device
+        self.scorer = self.body if dev.type == "cpu" else copy.deepcopy(self.body).to(dev)
+        self._gt_cache: dict[tuple, object] = {}
+        self._gt_cache_bytes = 0
 
     # -- preflight ---------------------------------------------------------------------
     def _body_model(self, body_model):
@@ -213,11 +173,16 @@ class Evaluator:
                     f"{where}: protocol {p.name!r} scores part boxes but the file has no "
                     f"{', '.join(f'{b}_bbox_xywh' for b in lacking)}"
                 )
-        if p.rmse3d and "scan_path" not in self.hd:
-            raise DataError(
-                f"{where}: protocol {p.name!r} compares with face scans: key 'scan_path' (N,) "
-                "of mesh files is missing"
-            )
+        if p.rmse3d:
+            if "scan_path" not in self.hd:
+                raise DataError(
+                    f"{where}: protocol {p.name!r} compares with face scans: key 'scan_path' "
+                    "(N,) of mesh files is missing"
+                )
+            rows = sorted({i for i, _ in self.base.entries})
+            missing = [f for f in self._scan_files(rows) if not f.is_file()]
+            if missing:
+                raise DataError(f"{where}: {len(missing)} scan files not found, first {missing[0]}")
 
     # -- data ----------------------------------------------------------------------------
     def _dataset(self, perturbation: tuple[str, float] | None, check_files: bool = False):
@@ -259,7 +224,7 @@ class Evaluator:
         boxes: dict[str, Tensor] = {}
         if self.kind == "wholebody":
             body = self.net_cfg.body.input_size
-            affine = _source_to_body(b, self.crop_size, body).to(batch["img"])
+            affine = source_to_body(b, self.crop_size, body).to(batch["img"])
             pred = self.net(batch["img"], affine)
             boxes = {k: v * (self.crop_size / body) for k, v in pred.pred_boxes.items()}
         else:
@@ -270,31 +235,61 @@ class Evaluator:
             params[key] = pred.pred_params[key].to(gt[key])
         return params, boxes
 
+    def _gt_output(self, index: Tensor, gt: dict[str, Tensor]):
+        """The body model on the true parameters, cached across runs: most perturbations leave
+        them unchanged (the key includes the parameters' bytes, so rotations are recomputed)."""
+        h = hashlib.blake2b(digest_size=16)
+        for k in sorted(gt):
+            h.update(gt[k].detach().cpu().numpy().tobytes())
+        key = (tuple(int(i) for i in index), h.hexdigest())
+        out = self._gt_cache.get(key)
+        if out is None:
+            out = self.scorer(**gt)
+            size = out.vertices.numel() * out.vertices.element_size()
+            if self._gt_cache_bytes + size <= GT_CACHE_BYTES:
+                self._gt_cache[key] = out
+                self._gt_cache_bytes += size
+        return out
+
+    def _scan_files(self, rows: list[int]) -> list[Path]:
+        root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
+        files = [Path(str(self.hd["scan_path"][i])) for i in rows]
+        return [f if f.is_absolute() else root / f for f in files]
+
     def _scans(self, rows: list[int]) -> list[np.ndarray]:
         import trimesh
 
-        root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
         out = []
-        for i in rows:
-            f = Path(str(self.hd["scan_path"][i]))
-            f = f if f.is_absolute() else root / f
+        for i, f in zip(rows, self._scan_files(rows)):
             if not f.is_file():
                 raise DataError(f"{self.hd.where}: sample {i}: scan file not found: {f}")
-            mesh = trimesh.load(f, force="mesh", process=False)
-            out.append(np.asarray(mesh.vertices, np.float64))
+            try:
+                obj = trimesh.load(f, process=False)
+            except Exception as e:
+                raise DataError(
+                    f"{self.hd.where}: sample {i}: cannot read scan {f} ({e})"
+                ) from None
+            if isinstance(obj, trimesh.Scene):
+                obj = (
+                    obj.to_geometry() if hasattr(obj, "to_geometry") else obj.dump(concatenate=True)
+                )
+            pts = np.asarray(getattr(obj, "vertices", np.zeros((0, 3))), np.float64)
+            if pts.ndim != 2 or pts.shape[0] < 3:
+                raise DataError(f"{self.hd.where}: sample {i}: scan {f} has no points")
+            out.append(pts)
         return out
 
     def _score(self, batch: dict, ds) -> dict[str, np.ndarray]:
         from robosmplx.eval import metrics as M
 
-        dev = self.options.device
+        dev = self.device
         batch = {k: v.to(dev) for k, v in batch.items()}
         gt = self._gt_params(batch, ds)
         params, boxes = self._predict(batch, gt)
-        pred_out = self.body(**params)
+        pred_out = self.scorer(**params)
         out: dict[str, np.ndarray] = {}
         if self.protocol.metrics:
-            gt_out = self.body(**gt)
+            gt_out = self._gt_output(batch["sample_index"], gt)
             scores = score_parts(
                 self.parts, pred_out.vertices, pred_out.keypoints, gt_out.vertices,
                 gt_out.keypoints, self.protocol.metrics,
@@ -338,7 +333,11 @@ class Evaluator:
         if own:
             progress = make_progress()
             progress.start()
-        task = None if progress is None else progress.add_task(f"{self.label}: {what}", total=len(subset))
+        task = (
+            None
+            if progress is None
+            else progress.add_task(f"{self.label}: {what}", total=len(subset))
+        )
         values: dict[str, list[np.ndarray]] = defaultdict(list)
         index: list[int] = []
         t0 = time.perf_counter()
@@ -359,7 +358,11 @@ class Evaluator:
         return self._summarise(ds, perturbation, index, values, seconds)
 
     def _summarise(self, ds, perturbation, index, values, seconds) -> dict:
-        per = {k: np.concatenate(v) for k, v in values.items()}
+        # With on_bad="skip" an unreadable sample is replaced by the next one: count each once.
+        _, first_seen = np.unique(np.asarray(index, np.int64), return_index=True)
+        keep = np.sort(first_seen)
+        index = [index[i] for i in keep]
+        per = {k: np.concatenate(v)[keep] for k, v in values.items()}
         metrics: dict[str, dict[str, float]] = {}
         ious: dict[str, float] = {}
         for key, v in per.items():
@@ -398,7 +401,13 @@ class Evaluator:
 def make_progress():
     """A rich progress display on stderr (stdout stays clean for ``--json``)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

@@ -34,7 +34,9 @@ def _save(fig, path: str | Path) -> Path:
 
 def _curve(run: dict, name: str, part: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """(magnitudes, values) of one run and perturbation, sorted by magnitude."""
-    pts = sorted((e["magnitude"], metric_value(e, part, metric)) for e in run["sweep"].get(name, []))
+    pts = sorted(
+        (e["magnitude"], metric_value(e, part, metric)) for e in run["sweep"].get(name, [])
+    )
     if not pts:
         return np.zeros(0), np.zeros(0)
     m, v = zip(*pts)
@@ -72,7 +74,10 @@ def plot_augmentation_summary(result: dict, path: str | Path, part: str, metric:
     for j, r in enumerate(runs):
         mean = np.array([stats[n][0][j] for n in order])
         err = np.array(
-            [[stats[n][0][j] - stats[n][1][j] for n in order], [stats[n][2][j] - stats[n][0][j] for n in order]]
+            [
+                [stats[n][0][j] - stats[n][1][j] for n in order],
+                [stats[n][2][j] - stats[n][0][j] for n in order],
+            ]
         )
         ax.bar(x + (j - (len(runs) - 1) / 2) * width, mean, width, yerr=err, capsize=2,
                color=colors[j], label=r["label"])  # fmt: skip
@@ -80,6 +85,14 @@ def plot_augmentation_summary(result: dict, path: str | Path, part: str, metric:
         if math.isfinite(base):
             ax.axhline(base, color=colors[j], linestyle="--", linewidth=1.2,
                        label=f"{r['label']} no augmentation")  # fmt: skip
+    shown = [v for n in order for s in stats[n][1:] for v in s] + [
+        metric_value(r["normal"], part, metric) for r in runs
+    ]
+    shown = [v for v in shown if math.isfinite(v)]
+    if shown:  # zoom on the spread, as the paper's figure does
+        lo, hi = min(shown), max(shown)
+        pad = 0.15 * (hi - lo) if hi > lo else max(1e-3, 0.05 * abs(hi))
+        ax.set_ylim(lo - pad, hi + pad)
     ax.set_xticks(x)
     ax.set_xticklabels(order, rotation=35, ha="right")
     ax.set_ylabel(metric_label(part, metric) + ("" if metric in ("box_iou",) else " (mm)"))
@@ -112,7 +125,9 @@ def plot_magnitude_curves(result: dict, path: str | Path, part: str, metric: str
             ax.set_ylabel(metric_label(part, metric), fontsize=8)
     if runs:
         fig.axes[0].legend(fontsize=7)
-    fig.suptitle(f"{metric_label(part, metric)} against perturbation magnitude ({result['protocol']})")
+    fig.suptitle(
+        f"{metric_label(part, metric)} against perturbation magnitude ({result['protocol']})"
+    )
     fig.tight_layout()
     return _save(fig, path)
 
@@ -123,6 +138,8 @@ def write_robustness_plots(result: dict, out_dir: str | Path) -> dict[str, Path]
     part, metric = result["headline"]["part"], result["headline"]["metric"]
     out = Path(out_dir)
     return {
-        "summary_png": plot_augmentation_summary(result, out / "robustness_summary.png", part, metric),
+        "summary_png": plot_augmentation_summary(
+            result, out / "robustness_summary.png", part, metric
+        ),
         "curves_png": plot_magnitude_curves(result, out / "robustness_curves.png", part, metric),
     }

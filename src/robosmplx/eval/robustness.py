@@ -59,7 +59,9 @@ def sweep_plan(
     plan: dict[str, tuple[float, ...]] = {}
     for name in names:
         if name not in PERTURBATIONS:
-            raise ConfigError(f"unknown perturbation {name!r}; choose from {', '.join(PERTURBATIONS)}")
+            raise ConfigError(
+                f"unknown perturbation {name!r}; choose from {', '.join(PERTURBATIONS)}"
+            )
         mags = set(float(m) for m in magnitudes.get(name, PERTURBATIONS[name].sweep))
         if positional:
             mags |= set(positional_magnitudes().get(name, ()))
@@ -81,7 +83,9 @@ class Checkpoint:
 def unique_labels(paths: Sequence[str], labels: Sequence[str] | None = None) -> list[Checkpoint]:
     """Label each checkpoint (its file stem by default), making repeated labels unique."""
     if labels and len(labels) != len(paths):
-        raise ConfigError(f"{len(labels)} labels for {len(paths)} checkpoints; give one per checkpoint")
+        raise ConfigError(
+            f"{len(labels)} labels for {len(paths)} checkpoints; give one per checkpoint"
+        )
     raw = list(labels) if labels else [Path(p).stem for p in paths]
     seen: dict[str, int] = {}
     out = []
@@ -118,15 +122,27 @@ def run_robustness(
         raise ConfigError("give at least one checkpoint (or --oracle)")
     options = options or EvalOptions()
     evaluators = [
-        Evaluator(proto, data, c.path, body_model=body_model, oracle=oracle, options=options, label=c.label)
+        Evaluator(
+            proto,
+            data,
+            c.path,
+            body_model=body_model,
+            oracle=oracle,
+            options=options,
+            label=c.label,
+        )
         for c in checkpoints
     ]
     part, metric = headline or proto.headline
-    known = set(proto.part_names) | ({"hands"} if {"lhand", "rhand"} <= set(proto.part_names) else set())
+    known = set(proto.part_names) | (
+        {"hands"} if {"lhand", "rhand"} <= set(proto.part_names) else set()
+    )
     if part not in known:
         raise ConfigError(f"protocol {proto.name!r} scores parts {sorted(known)}, not {part!r}")
-    scored = set(proto.metrics) | ({"box_iou"} if proto.box_iou else set()) | (
-        {"rmse3d"} if proto.rmse3d else set()
+    scored = (
+        set(proto.metrics)
+        | ({"box_iou"} if proto.box_iou else set())
+        | ({"rmse3d"} if proto.rmse3d else set())
     )
     if metric not in scored:
         raise ConfigError(f"protocol {proto.name!r} scores {sorted(scored)}, not {metric!r}")
@@ -150,7 +166,9 @@ def run_robustness(
                         e = _entry(ev.run((name, float(m)), progress))
                         _advance(progress, overall)
                     sweep[name].append({"magnitude": float(m), **e})
-            runs.append({"label": ev.label, "checkpoint": ev.source, "normal": normal, "sweep": sweep})
+            runs.append(
+                {"label": ev.label, "checkpoint": ev.source, "normal": normal, "sweep": sweep}
+            )
     finally:
         if progress is not None:
             progress.stop()

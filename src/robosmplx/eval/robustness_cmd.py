@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.metric:
         part, sep, metric = args.metric.partition(".")
         if not sep:
-            raise ConfigError(f"--metric {args.metric!r}: expected PART.METRIC, e.g. wholebody.pa_pve")
+            raise ConfigError(
+                f"--metric {args.metric!r}: expected PART.METRIC, e.g. wholebody.pa_pve"
+            )
         headline = (part, metric)
     plan = sweep_plan(args.perturbations, _magnitudes(args.magnitudes), not args.no_positional)
     result = run_robustness(
@@ -95,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     print_rich(
         [
             ("Positional perturbations (paper Tables 4, 5, 7)", positional_table(result)),
-            (f"All perturbations: {h['part']} {h['metric']}", sweep_table(result, h["part"], h["metric"])),
+            (
+                f"All perturbations: {h['part']} {h['metric']}",
+                sweep_table(result, h["part"], h["metric"]),
+            ),
         ]
     )
     if args.json:

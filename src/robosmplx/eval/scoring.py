@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from robosmplx.eval import metrics as M
-from robosmplx.eval.protocols import PartSelection
+from robosmplx.eval.parts import PartSelection
 
 F_THRESHOLDS = {"f5": 0.005, "f15": 0.015}  # metres
 
@@ -38,8 +38,14 @@ def score_part(
 ) -> dict[str, np.ndarray]:
     """``{metric: (B,)}`` for one part. Vertices (B, V, 3), keypoints (B, K, 3), metres."""
     out: dict[str, np.ndarray] = {}
-    pj, gj = sel.joint_points(pred_vertices, pred_keypoints), sel.joint_points(gt_vertices, gt_keypoints)
-    pr, gr = sel.root_point(pred_vertices, pred_keypoints), sel.root_point(gt_vertices, gt_keypoints)
+    pj, gj = (
+        sel.joint_points(pred_vertices, pred_keypoints),
+        sel.joint_points(gt_vertices, gt_keypoints),
+    )
+    pr, gr = (
+        sel.root_point(pred_vertices, pred_keypoints),
+        sel.root_point(gt_vertices, gt_keypoints),
+    )
     p_pts, valid = _with_root(pj, pr)
     g_pts, _ = _with_root(gj, gr)
     root_index = p_pts.shape[1] - 1

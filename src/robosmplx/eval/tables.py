@@ -52,7 +52,9 @@ def eval_table(result: dict) -> Table:
             if m not in metrics:
                 metrics.append(m)
     has_iou = bool(result.get("box_iou"))
-    header = ["Part"] + [METRIC_LABELS.get(m, m) for m in metrics] + (["Box IoU"] if has_iou else [])
+    header = (
+        ["Part"] + [METRIC_LABELS.get(m, m) for m in metrics] + (["Box IoU"] if has_iou else [])
+    )
     rows = []
     for part, values in result["metrics"].items():
         row = [PART_LABELS.get(part, part)] + [fmt(values.get(m, float("nan"))) for m in metrics]
@@ -87,7 +89,10 @@ def positional_table(result: dict) -> Table:
             row = ([f"{group['label']} ({cell_label})"] if multi else []) + [run["label"]]
             for c in cols:
                 e = _sweep_entry(run, c["perturbation"], c["magnitude"])
-                vals = [metric_value(e, group["part"], m) if e else float("nan") for m in group["metrics"]]
+                vals = [
+                    metric_value(e, group["part"], m) if e else float("nan")
+                    for m in group["metrics"]
+                ]
                 row.append("/".join(fmt(v) for v in vals))
             rows.append(row)
     if not multi and result["table_rows"]:
@@ -193,7 +198,9 @@ def robustness_markdown(result: dict) -> str:
         head
         + to_markdown(positional_table(result), "Positional perturbations (paper Tables 4, 5, 7)")
         + "\n"
-        + to_markdown(sweep_table(result, part, metric), f"All perturbations: {metric_label(part, metric)}")
+        + to_markdown(
+            sweep_table(result, part, metric), f"All perturbations: {metric_label(part, metric)}"
+        )
     )
 
 
@@ -217,10 +224,13 @@ def write_robustness_tables(result: dict, out_dir: str | Path) -> dict[str, Path
 
 def print_rich(tables: Sequence[tuple[str, Table]], console=None) -> None:
     """Show tables in the terminal (stderr by default, so ``--json`` stdout stays clean)."""
+    import sys
+
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    console = console or Console(stderr=True)
+    # Logs and pipes get a wide table rather than truncated numbers.
+    console = console or Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     for title, (header, rows) in tables:
         t = RichTable(title=title, show_lines=False)
         for i, h in enumerate(header):

@@ -52,7 +52,7 @@ def save_params(record: dict, path_stem: Path) -> list[Path]:
     buf = io.BytesIO()
     np.savez(buf, **{k: np.asarray(v) for k, v in record.items()})
     atomic_write_bytes(npz_path, buf.getvalue())
-    js = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in record.items()}
+    js = {k: (v.tolist() if isinstance(v, np.ndarray | np.generic) else v) for k, v in record.items()}
     js["camera_convention"] = CAMERA_NOTE
     json_path = path_stem.with_suffix(".json")
     atomic_write_text(json_path, json.dumps(js, indent=1))

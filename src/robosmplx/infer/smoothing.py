@@ -47,16 +47,18 @@ class ParamSmoother:
         self.min_cutoff, self.beta = min_cutoff, beta
         self.filters: dict[str, OneEuroFilter] = {}
 
-    def __call__(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, params: dict[str, np.ndarray], dt: float | None = None) -> dict[str, np.ndarray]:
+        """Filter one frame; ``dt`` (seconds since the previous one) defaults to 1 / fps."""
+        dt = self.dt if dt is None else dt
         out = {}
         for k, v in params.items():
             f = self.filters.setdefault(k, OneEuroFilter(self.min_cutoff, self.beta))
             v = np.asarray(v, dtype=np.float64)
             if v.shape[-2:] == (3, 3):
                 six = np.concatenate((v[..., :, 0], v[..., :, 1]), -1)
-                out[k] = _rot6d_to_matrix(f(six, self.dt)).astype(np.float32)
+                out[k] = _rot6d_to_matrix(f(six, dt)).astype(np.float32)
             else:
-                out[k] = f(v, self.dt).astype(np.float32)
+                out[k] = f(v, dt).astype(np.float32)
         return out
 
 

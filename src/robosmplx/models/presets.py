@@ -5,8 +5,8 @@
   part subnetworks with their global branch, for the part training stages.
 - ``small``: a CPU-trainable whole-body network: ResNet-18 at half width (32..256 channels),
   output stride 8 and F of 256 x 16 x 16 from 128 crops (D = 16, regressor width 256, mask
-  branch 64). 128 keeps 8-pixel heatmap cells (enough to place hand and face boxes) at a
-  sixteenth of the paper's per-crop cost. ``small-body``/``-hand``/``-face`` likewise.
+  branch 64). 128 keeps 8-pixel heatmap cells (enough to place hand and face boxes) at about
+  1/35 of the paper's per-crop FLOPs (see docs/models.md). ``small-body``/``-hand``/``-face`` likewise.
 - ``hmr`` / ``hmr-hand``: the baseline (ResNet-50, stride 32, iterative regressor) for body
   and hand; ``hmr-small``: the same at half-width ResNet-18 and 128 input.
 

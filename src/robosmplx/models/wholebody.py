@@ -252,9 +252,10 @@ class WholeBodyNetwork(nn.Module):
             where = str(source)
             source = load_model(source)
         if isinstance(source, SubNetwork):
-            # compared without the global branch and the pretrained-weights record
-            mine = without_pretrained(dataclasses.replace(target.config, with_global=False))
-            theirs = without_pretrained(dataclasses.replace(source.config, with_global=False))
+            # architecture only: not the global branch, initial values or pretrained record
+            ignore = {"with_global": False, "cam_init_scale": 1.0, "vector_init": {}}
+            mine = without_pretrained(dataclasses.replace(target.config, **ignore))
+            theirs = without_pretrained(dataclasses.replace(source.config, **ignore))
             if mine != theirs:
                 diff = [
                     f.name

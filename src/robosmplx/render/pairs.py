@@ -71,7 +71,9 @@ class PairPlan:
         bands = (h + rows - 1) // rows  # (N',)
         if bool((bands > 1).any()):
             item = torch.repeat_interleave(torch.arange(face.numel(), device=device), bands)
-            band = torch.arange(item.numel(), device=device) - (torch.cumsum(bands, 0) - bands)[item]
+            band = (
+                torch.arange(item.numel(), device=device) - (torch.cumsum(bands, 0) - bands)[item]
+            )
             y0 = y0[item] + band * rows[item]
             h = torch.minimum(rows[item], h[item] - band * rows[item])
             face, w, x0 = face[item], w[item], x0[item]
@@ -79,7 +81,9 @@ class PairPlan:
         chunk_of = (torch.cumsum(count, 0) - count) // max_pairs  # (M,)
         _, items = torch.unique_consecutive(chunk_of, return_counts=True)
         totals = torch.zeros(items.numel(), dtype=count.dtype, device=device)
-        totals.index_add_(0, torch.repeat_interleave(torch.arange(items.numel(), device=device), items), count)
+        totals.index_add_(
+            0, torch.repeat_interleave(torch.arange(items.numel(), device=device), items), count
+        )
         self._items = items.tolist()
         self._totals = totals.tolist()
         self._table = (face, x0, y0, w, count)

@@ -122,7 +122,9 @@ def _person_colors(colors, n: int) -> Tensor:
     """(n, 3) float colours in [0, 1]: the given ones, or the default palette."""
     cols = torch.as_tensor(np.asarray(colors if colors is not None else person_colors(n)))
     if cols.shape != (n, 3):
-        raise ShapeError(f"colors: expected {n} RGB triples in [0, 1], got shape {tuple(cols.shape)}")
+        raise ShapeError(
+            f"colors: expected {n} RGB triples in [0, 1], got shape {tuple(cols.shape)}"
+        )
     return cols.float()
 
 
@@ -141,7 +143,9 @@ def _canvas(image) -> np.ndarray:
     try:
         h, w = (int(s) for s in image)
     except (TypeError, ValueError) as e:
-        raise InputError(f"expected an (H, W, 3) uint8 image or an (H, W) size, got {image!r}") from e
+        raise InputError(
+            f"expected an (H, W, 3) uint8 image or an (H, W) size, got {image!r}"
+        ) from e
     if h <= 0 or w <= 0:
         raise InputError(f"image size must be positive, got ({h}, {w})")
     return np.full((h, w, 3), 255, dtype=np.uint8)

@@ -53,6 +53,7 @@ class ScreenFaces:
 
     batch, face: (N,) long image and face index; corners: (N, 3, 2) pixels; edges: (N, 3, 2)
     corner i+1 minus corner i; area2: (N,) twice the signed screen area; depth: (N, 3) corner z.
+    orientation: (B*F,) int8 over all faces, the sign of the screen area where kept, else 0.
     """
 
     batch: Tensor
@@ -61,6 +62,7 @@ class ScreenFaces:
     edges: Tensor
     area2: Tensor
     depth: Tensor
+    orientation: Tensor
 
     def gather(self, uv: Tensor, z: Tensor, faces: Tensor) -> tuple[Tensor, Tensor]:
         """The kept faces' corners (N, 3, 2) and corner depths (N, 3), with gradients."""
@@ -98,8 +100,15 @@ def screen_faces(
         face = flat - batch * f
         corners = tri.reshape(b * f, 3, 2)[flat]  # (N, 3, 2)
         edges = corners.roll(-1, dims=1) - corners  # (N, 3, 2)
+        orientation = (torch.sign(area2) * keep).to(torch.int8).reshape(-1)  # (B*F,)
         return ScreenFaces(
-            batch, face, corners, edges, area2.reshape(-1)[flat], zf.reshape(b * f, 3)[flat]
+            batch,
+            face,
+            corners,
+            edges,
+            area2.reshape(-1)[flat],
+            zf.reshape(b * f, 3)[flat],
+            orientation,
         )
 
 
@@ -121,9 +130,7 @@ def edge_functions(corners: Tensor, edges: Tensor, x: Tensor, y: Tensor) -> Tens
     return edges[..., 0] * py - edges[..., 1] * px
 
 
-def inside_and_depth(
-    cross: Tensor, area2: Tensor, depth: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
+def inside_and_depth(cross: Tensor, area2: Tensor, depth: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Coverage test and perspective-correct interpolation for pairs.
 
     cross (n, 3) edge functions, area2 (n,), depth (n, 3) corner z -> inside (n,) bool,

@@ -45,7 +45,9 @@ def shade(
     b = torch.arange(verts.shape[0], device=verts.device)[:, None, None, None]
     n = (normals[b, corner] * frags.bary[..., None]).sum(-2)  # (B, H, W, 3)
     n = torch.nn.functional.normalize(n, dim=-1)
-    l_dir = torch.nn.functional.normalize(torch.tensor(light, dtype=n.dtype, device=n.device), dim=0)
+    l_dir = torch.nn.functional.normalize(
+        torch.tensor(light, dtype=n.dtype, device=n.device), dim=0
+    )
     intensity = ambient + diffuse * (n @ l_dir).abs()  # (B, H, W)
     rgb = face_colors.to(n.dtype)[fidx] * intensity[..., None]
     return torch.where(frags.mask[..., None], rgb.clamp(0.0, 1.0), torch.zeros_like(rgb))

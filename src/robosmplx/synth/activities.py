@@ -4,7 +4,8 @@ A keyframe gives joint coordinates in degrees in the joint frames of
 :mod:`robosmplx.synth.limits` (left-side convention for both sides, so ``arm`` raises either arm
 the same way). Short names: ``hip knee ankle clavicle shoulder arm elbow wrist`` per side,
 ``spine`` (spread over Anny's five spine bones), ``neck`` (over its three neck bones) and
-``head``. Angles are relative to Anny's rest pose: arms in an A-pose about 48 degrees from the
+``head``; ``root`` tilts the whole body (a person bending over leans the pelvis, the legs
+follow). Angles are relative to Anny's rest pose: arms in an A-pose about 48 degrees from the
 body, elbows bent 42 degrees forward. An activity with several keyframes is sampled between two
 consecutive ones (a phase of a walk cycle, say).
 """
@@ -31,16 +32,23 @@ Angles = tuple[float, float, float]
 
 @dataclass(frozen=True)
 class Keyframe:
-    """Left limb, right limb and central joint coordinates (degrees), by short name."""
+    """Left limb, right limb and central joint coordinates (degrees), by short name, and the
+    root's tilt (canonical rotation vector, degrees)."""
 
     left: dict[str, Angles] = field(default_factory=dict)
     right: dict[str, Angles] = field(default_factory=dict)
     central: dict[str, Angles] = field(default_factory=dict)
+    root: Angles = (0.0, 0.0, 0.0)
 
     def mirrored(self) -> Keyframe:
         """The same pose with left and right exchanged."""
         central = {k: (v[0], -v[1], -v[2]) for k, v in self.central.items()}
-        return Keyframe(dict(self.right), dict(self.left), central)
+        r = self.root
+        return Keyframe(dict(self.right), dict(self.left), central, (r[0], -r[1], -r[2]))
+
+    def root_rotvec(self) -> np.ndarray:
+        """(3,) radians."""
+        return np.radians(np.asarray(self.root, np.float64))
 
     def to_coords(self) -> np.ndarray:
         """(25, 3) radians in :data:`BODY_BONES` order."""
@@ -56,9 +64,9 @@ class Keyframe:
         return np.radians(out)
 
 
-def sym(central: dict | None = None, **limb: Angles) -> Keyframe:
+def sym(central: dict | None = None, root: Angles = (0.0, 0.0, 0.0), **limb: Angles) -> Keyframe:
     """A left/right symmetric keyframe."""
-    return Keyframe(dict(limb), dict(limb), dict(central or {}))
+    return Keyframe(dict(limb), dict(limb), dict(central or {}), root)
 
 
 @dataclass(frozen=True)
@@ -92,12 +100,12 @@ _SIT = sym(
     arm=(-28, 0, -36), elbow=(40, 0, 0), wrist=(10, 0, 0),
 )  # fmt: skip
 _SIT_FLOOR = sym(
-    {"spine": (12, 0, 0), "neck": (-6, 0, 0)}, hip=(-75, 40, 38), knee=(130, 0, 0),
+    {"spine": (12, 0, 0), "neck": (-6, 0, 0)}, hip=(-75, -40, 38), knee=(130, 0, 0),
     ankle=(10, 0, 0), arm=(-35, 0, -30), elbow=(45, 0, 0),
 )  # fmt: skip
 _CROUCH = sym(
-    {"spine": (22, 0, 0), "neck": (-12, 0, 0)}, hip=(-115, 0, 16), knee=(138, 0, 0),
-    ankle=(-28, 0, 0), arm=(-50, 0, -28), elbow=(45, 0, 0),
+    {"spine": (15, 0, 0), "neck": (-20, 0, 0)}, (20, 0, 0), hip=(-120, 0, 16),
+    knee=(138, 0, 0), ankle=(-28, 0, 0), arm=(-60, 0, -28), elbow=(30, 0, 0),
 )  # fmt: skip
 _KNEEL = Keyframe(
     left={"hip": (-88, 0, 4), "knee": (92, 0, 0), "ankle": (-5, 0, 0), **_ARM_DOWN},
@@ -126,12 +134,12 @@ _POINT = Keyframe(
     central={"spine": (0, 10, 0), "head": (0, 12, 0)},
 )
 _BEND = sym(
-    {"spine": (55, 0, 0), "neck": (-25, 0, 0)}, hip=(-70, 0, 6), knee=(12, 0, 0),
-    arm=(-110, 0, -30), elbow=(-10, 0, 0),
+    {"spine": (25, 0, 0), "neck": (-25, 0, 0)}, (65, 0, 0), hip=(-72, 0, 4), knee=(10, 0, 0),
+    arm=(-80, 0, -32), elbow=(-15, 0, 0),
 )  # fmt: skip
 _ARMS_OUT = sym(arm=(0, 0, 44), elbow=(-40, 0, 0), hip=(0, 0, 6))
-_HANDS_ON_HIPS = sym(arm=(20, -35, 2), elbow=(85, 0, 0), wrist=(20, 0, 0), hip=(0, 4, 4))
-_ARMS_CROSSED = sym(arm=(-30, -20, -28), elbow=(105, 0, 0), wrist=(10, 0, 0))
+_HANDS_ON_HIPS = sym(arm=(40, -30, -15), elbow=(35, 0, 0), wrist=(20, 0, 0), hip=(0, 4, 4))
+_ARMS_CROSSED = sym(arm=(-15, -65, -34), elbow=(60, 0, 0), wrist=(10, 0, 0))
 _CHEER = sym(
     {"spine": (-6, 0, 0), "head": (-15, 0, 0)}, arm=(-25, 0, 125), elbow=(-25, 0, 0),
     hip=(-25, 0, 6), knee=(40, 0, 0), ankle=(20, 0, 0),

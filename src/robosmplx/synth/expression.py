@@ -35,8 +35,8 @@ def sample_expression(rng: np.random.Generator, labels: tuple[str, ...]) -> np.n
     p = np.array([CHOICES[n] for n in names])
     choice = names[rng.choice(len(names), p=p / p.sum())]
     if choice == "random":
-        k = int(rng.integers(1, 5))
-        out[rng.choice(len(labels), size=min(k, len(labels)), replace=False)] = rng.uniform(0.2, 1.0, k)
+        k = min(int(rng.integers(1, 5)), len(labels))
+        out[rng.choice(len(labels), size=k, replace=False)] = rng.uniform(0.2, 1.0, k)
     elif choice != "neutral":
         for action, (lo, hi) in PRESETS[choice].items():
             v = rng.uniform(lo, hi)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -80,9 +82,48 @@ class ModelTables:
             side: np.isin(np.arange(len(self.body_labels)), model.part_views[f"{side.lower()}hand"].vertices)
             for side in "LR" if f"{side.lower()}hand" in model.part_views
         }  # fmt: skip
+        self.normal_matrix = _incidence(self.faces, len(self.body_labels))
+        self.cull_backfaces = _culling_is_safe(self.rest, self.faces)
         self.group = "anny" if model.family == "anny" else model.name
         self.expression_labels = tuple(getattr(model, "expression_labels", ()))
         self.is_anny = model.family == "anny"
+
+    def vertex_normals(self, verts: np.ndarray) -> np.ndarray:
+        """(V, 3) unit vertex normals (area-weighted sums of the face normals) of one person."""
+        v = torch.as_tensor(verts, dtype=torch.float32)
+        tri = v[self.faces]  # (F, 3, 3)
+        fn = torch.linalg.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # (F, 3)
+        return torch.nn.functional.normalize(self.normal_matrix @ fn, dim=-1).numpy()
+
+
+def _culling_is_safe(rest: np.ndarray, faces: torch.Tensor) -> bool:
+    """True when skipping back faces leaves the rest-pose silhouettes from four sides unchanged
+    (a closed mesh with outward winding); culling then halves the rasterizer's work."""
+    from robosmplx.render import rasterize
+
+    v = torch.as_tensor(rest - rest.mean(0), dtype=torch.float32)
+    k = torch.tensor([[120.0, 0.0, 63.5], [0.0, 120.0, 63.5], [0.0, 0.0, 1.0]])
+    for yaw in (0.0, 0.5 * np.pi, np.pi, 1.5 * np.pi):
+        c, s = float(np.cos(yaw)), float(np.sin(yaw))
+        r = torch.tensor([[c, 0.0, s], [0.0, -1.0, 0.0], [s, 0.0, -c]])  # turn, then face the camera
+        vc = (v @ r.T + torch.tensor([0.0, 0.0, 3.0]))[None]
+        full = rasterize(vc, faces, k, (128, 128)).mask
+        culled = rasterize(vc, faces, k, (128, 128), cull_backfaces=True).mask
+        if not torch.equal(full, culled):
+            return False
+    return True
+
+
+def _incidence(faces: torch.Tensor, num_vertices: int) -> torch.Tensor:
+    """(V, F) sparse CSR matrix with a 1 where vertex v is a corner of face f."""
+    flat = faces.reshape(-1)
+    order = torch.argsort(flat, stable=True)
+    cols = torch.div(order, 3, rounding_mode="floor")
+    crow = torch.zeros(num_vertices + 1, dtype=torch.long)
+    crow[1:] = torch.cumsum(torch.bincount(flat, minlength=num_vertices), 0)
+    with warnings.catch_warnings():  # CSR support is flagged beta; this use is plain
+        warnings.simplefilter("ignore")
+        return torch.sparse_csr_tensor(crow, cols, torch.ones(len(flat)), (num_vertices, len(faces)))
 
 
 @dataclass

@@ -82,48 +82,61 @@ def rotation(axis: str, angle: float) -> np.ndarray:
     return r
 
 
-def sample_world_orient(rng: np.random.Generator, lying: bool) -> np.ndarray:
-    """(3, 3) body -> world: any heading, small tilts; lying on the back, side or front."""
+def rotvec_matrix(rv: np.ndarray) -> np.ndarray:
+    """(3,) rotation vector -> (3, 3)."""
+    angle = float(np.linalg.norm(rv))
+    if angle < 1e-12:
+        return np.eye(3)
+    a = rv / angle
+    k = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
+    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * k @ k
+
+
+def sample_world_orient(rng: np.random.Generator, lying: bool, root: np.ndarray) -> np.ndarray:
+    """(3, 3) body -> world: any heading, the activity's root tilt ``root`` (3,) rotation
+    vector, small random tilts; lying on the back, side or front."""
     yaw = rotation("y", rng.uniform(-np.pi, np.pi))
     tilt = rotation("x", rng.normal(0, np.radians(4))) @ rotation("z", rng.normal(0, np.radians(4)))
+    tilt = tilt @ rotvec_matrix(root)
     if not lying:
         return yaw @ tilt
     roll = rotation("y", rng.choice([0.0, 0.5, -0.5, 1.0]) * np.pi + rng.normal(0, 0.15))
     return yaw @ rotation("x", -np.pi / 2) @ roll @ tilt
 
 
-def sample_body_coords(rng: np.random.Generator) -> tuple[np.ndarray, str, tuple, bool]:
-    """(25, 3) joint coordinates, the activity name, its grips (left, right), lying flag."""
+def sample_body_coords(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str, tuple, bool]:
+    """(25, 3) joint coordinates, (3,) root tilt, the activity, its grips (left, right), lying."""
     if rng.uniform() < EXPLORE_WEIGHT:
         u = rng.uniform(size=BODY.lo.shape)
         coords = EXPLORE_RANGE * (BODY.lo + u * (BODY.hi - BODY.lo))
-        return coords, "explore", (None, None), False
+        return coords, np.zeros(3), "explore", (None, None), False
     names = list(ACTIVITIES)
     w = np.array([ACTIVITIES[n].weight for n in names])
     name = names[rng.choice(len(names), p=w / w.sum())]
     act = ACTIVITIES[name]
     frames = [k.to_coords() for k in act.keyframes]
+    roots = [k.root_rotvec() for k in act.keyframes]
+    i, t = 0, 0.0
     if len(frames) > 1:
-        i = int(rng.integers(len(frames) - 1))
-        t = rng.uniform()
-        coords = (1 - t) * frames[i] + t * frames[i + 1]
-    else:
-        coords = frames[0]
+        i, t = int(rng.integers(len(frames) - 1)), rng.uniform()
+    coords = (1 - t) * frames[i] + t * frames[min(i + 1, len(frames) - 1)]
+    root = (1 - t) * roots[i] + t * roots[min(i + 1, len(roots) - 1)]
     grips = act.grips
     if rng.uniform() < 0.5:
         coords = mirror_coords(coords)
+        root = root * np.array([1.0, -1.0, -1.0])
         grips = grips[::-1]
     coords = coords + rng.normal(0.0, 1.0, coords.shape) * _SIGMA
-    return coords, name, grips, rng.uniform() < act.lying
+    return coords, root, name, grips, rng.uniform() < act.lying
 
 
 def sample_pose(rng: np.random.Generator, expression_labels: tuple[str, ...]) -> RefPose:
     """One :class:`RefPose` within the joint limits."""
-    coords, name, grips, lying = sample_body_coords(rng)
+    coords, root, name, grips, lying = sample_body_coords(rng)
     body = from_joint_space(np.clip(coords, BODY.lo, BODY.hi), BODY)
     lh, lgrip = sample_hand(rng, "L", grips[0])
     rh, rgrip = sample_hand(rng, "R", grips[1])
     expr = sample_expression(rng, expression_labels)
-    world = sample_world_orient(rng, lying)
+    world = sample_world_orient(rng, lying, root)
     jaw = float(expr[expression_labels.index("jawOpen")]) if "jawOpen" in expression_labels else 0.0
     return RefPose(body, lh, rh, expr, world, name, (lgrip, rgrip), jaw)

@@ -23,7 +23,7 @@ from robosmplx.body.parts import BODY_PARTS
 from robosmplx.data.augment import STAGE_AUGMENT
 from robosmplx.data.crop import invert_affine
 from robosmplx.geometry.rotations import matrix_to_axis_angle
-from robosmplx.render import rasterize, vertex_normals
+from robosmplx.render import rasterize
 from robosmplx.synth import scene as S
 from robosmplx.synth.appearance import sample_lighting, shade_pixels
 from robosmplx.synth.backgrounds import background, occluders
@@ -145,20 +145,29 @@ def _frame_mask(cam: S.Camera) -> np.ndarray | None:
     return (u >= -0.5) & (u <= w - 0.5) & (v >= -0.5) & (v <= h - 0.5)
 
 
-def _raster(verts: np.ndarray, faces: torch.Tensor, k: np.ndarray, size: int):
+def _frame_xyxy(cam: S.Camera) -> np.ndarray:
+    """(4,) the virtual frame's edges in output pixels (the whole output when there is none)."""
+    if cam.frame_affine is None:
+        return np.array([-0.5, -0.5, cam.size - 0.5, cam.size - 0.5])
+    w, h = cam.frame_size
+    a = cam.frame_affine
+    corners = np.array([[-0.5, -0.5], [w - 0.5, h - 0.5]]) @ a[:, :2].T + a[:, 2]
+    return corners.reshape(-1)
+
+
+def _raster(verts: np.ndarray, faces: torch.Tensor, k: np.ndarray, size: int, cull: bool):
     v = torch.as_tensor(verts, dtype=torch.float32)[None]
     with torch.no_grad():
-        fr = rasterize(v, faces, torch.as_tensor(k, dtype=torch.float32), (size, size))
+        kt = torch.as_tensor(k, dtype=torch.float32)
+        fr = rasterize(v, faces, kt, (size, size), cull_backfaces=cull)
     return fr.face_idx[0].numpy(), fr.bary[0].numpy(), fr.depth[0].numpy()
 
 
-def _shade(verts, faces, albedo, fidx, bary, k, light) -> tuple[np.ndarray, np.ndarray]:
+def _shade(normals, faces, albedo, fidx, bary, k, light) -> tuple[np.ndarray, np.ndarray]:
     """Colours (N, 3) of the N covered pixels, and their flat indices."""
     pix = np.flatnonzero(fidx.reshape(-1) >= 0)
     corners = faces[fidx.reshape(-1)[pix]]  # (N, 3)
     w = bary.reshape(-1, 3)[pix][..., None]  # (N, 3, 1)
-    vt = torch.as_tensor(verts, dtype=torch.float32)[None]
-    normals = vertex_normals(vt, torch.as_tensor(faces))[0].numpy()
     n = (normals[corners] * w).sum(1)
     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-9)
     alb = (albedo[corners] * w).sum(1)
@@ -212,16 +221,18 @@ def make_sample(cfg: SynthConfig, tables: ModelTables, index: int) -> SynthSampl
     verts_all = np.concatenate([main_cam] + [v for _, v in extras])
     faces_all = np.concatenate([faces + i * nv for i in range(1 + len(extras))])
     albedo = np.concatenate([main.albedo] + [p.albedo for p, _ in extras])
-    fidx, bary, depth = _raster(verts_all, torch.as_tensor(faces_all), cam.K, size)
+    cull = tables.cull_backfaces
+    fidx, bary, depth = _raster(verts_all, torch.as_tensor(faces_all), cam.K, size, cull)
     if extras:
-        mfidx = _raster(main_cam, tables.faces, cam.K, size)[0]
+        mfidx = _raster(main_cam, tables.faces, cam.K, size, cull)[0]
     else:
         mfidx = fidx
 
     # image
     light = sample_lighting(rng_look)
     img = background(rng_look, size).reshape(-1, 3).copy()
-    colours, pix = _shade(verts_all, faces_all, albedo, fidx, bary, cam.K, light)
+    normals = np.concatenate([tables.vertex_normals(main_cam)] + [tables.vertex_normals(v) for _, v in extras])
+    colours, pix = _shade(normals, faces_all, albedo, fidx, bary, cam.K, light)
     img[pix] = colours
     img = _antialias(img.reshape(size, size, 3).astype(np.float32), fidx >= 0)
 
@@ -319,6 +330,7 @@ def _record(cfg, tables, main, cam, kp_cam, kp2d, vis, inside, boxes, index, met
         "meta.occluded": np.array(int(occ is not None), np.uint8),
         "meta.truncated": np.array(meta["truncated"], np.uint8),
         "meta.hand_side": np.array(meta["hand_side"]),
+        "meta.frame_xyxy": _frame_xyxy(cam).astype(np.float32),
     })  # fmt: skip
     for name in ("lhand", "rhand", "face"):
         if name in boxes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from robosmplx.data.crop import crop_affine, square_box, to3x3
-from robosmplx.synth.pose import rotation
+from robosmplx.synth.pose import rotation, rotvec_matrix
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
 
@@ -38,9 +38,8 @@ class Camera:
 
 def axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
     """(3, 3) rotation by ``angle`` radians about ``axis`` (3,) (Rodrigues)."""
-    a = np.asarray(axis, np.float64) / max(float(np.linalg.norm(axis)), 1e-12)
-    k = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
-    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * k @ k
+    a = np.asarray(axis, np.float64)
+    return rotvec_matrix(a / max(float(np.linalg.norm(a)), 1e-12) * angle)
 
 
 def look_at(forward: np.ndarray, roll: float = 0.0, up: np.ndarray = WORLD_UP) -> np.ndarray:
@@ -101,7 +100,7 @@ def frame_person(
     k = intrinsics(frame / 2.0 / np.tan(fov / 2.0), frame, frame)
     elev = np.radians(np.clip(rng.normal(8.0, 10.0), -20.0, 45.0))
     r = look_at(np.array([0.0, -np.sin(elev), -np.cos(elev)]), rng.normal(0.0, np.radians(3.0)))
-    pts = verts_world @ r.T
+    pts = verts_world[::4] @ r.T  # a quarter of the vertices frame the person well enough
     extent = rng.uniform(0.45, 0.9) * frame
     center = frame / 2.0 + rng.uniform(-0.12, 0.12, 2) * frame
     truncated = bool(rng.uniform() < truncation_prob)
@@ -136,28 +135,48 @@ def close_up(
     """A camera near ``target`` (3,) looking at it from about ``direction`` (3,), ``distance``
     metres (range) away: K of a 640 px frame, R, t.
 
-    Directions whose line of sight to the target passes through the body (vertices not in
-    ``exclude`` (V,) bool within 3 cm of the segment), or that put part of the body closer than
-    8 cm, are redrawn ``tries`` times with more spread; the last draw is kept otherwise.
+    Directions that put part of the body closer than 8 cm (or behind the camera) are refused;
+    among ``tries`` draws with growing spread the first whose line of sight to the target is
+    clear of the body (vertices not in ``exclude`` (V,) bool within 3 cm of it) wins, else the
+    least blocked one. When every draw is refused, the camera looks from the body's centre
+    outwards through the target, backing off until the body is in front of it.
     """
     fov = np.radians(rng.uniform(30.0, 60.0))
     k = intrinsics(320.0 / np.tan(fov / 2.0), 640, 640)
     others = verts_world[~exclude]
+    direction = direction / max(float(np.linalg.norm(direction)), 1e-12)
+
+    def camera(d: np.ndarray, dist: float, roll: float):
+        r = look_at(-d, roll)
+        t = -r @ (target + dist * d)
+        return r, t, float((verts_world @ r.T + t)[:, 2].min())
+
+    best = None
     for attempt in range(tries):
-        d = direction + rng.normal(0.0, 0.35 + 0.15 * attempt, 3)
+        d = direction + rng.normal(0.0, 0.3 + 0.1 * attempt, 3)
         d = d / np.linalg.norm(d)
         dist = rng.uniform(*distance)
-        eye = target + dist * d
-        r = look_at(-d, rng.normal(0.0, np.radians(roll_deg)))
-        t = -r @ eye
-        z = verts_world @ r.T + t
-        if z[:, 2].min() < 0.08:
+        r, t, near = camera(d, dist, rng.normal(0.0, np.radians(roll_deg)))
+        if near < 0.08:
             continue
+        eye = target + dist * d
         seg = target - eye
         s = np.clip((others - eye) @ seg / (seg @ seg), 0.0, 1.0)
         gap = np.linalg.norm(others - (eye + s[:, None] * seg), axis=1)
-        if not np.any((gap < 0.03) & (s < 0.9)):
+        blocked = int(np.sum((gap < 0.03) & (s < 0.9)))
+        if best is None or blocked < best[0]:
+            best = (blocked, r, t)
+        if blocked == 0:
             break
+    if best is not None:
+        return k, best[1], best[2]
+    d = target - verts_world.mean(0)
+    d = d / max(float(np.linalg.norm(d)), 1e-9)
+    dist = distance[0]
+    r, t, near = camera(d, dist, 0.0)
+    while near < 0.08 and dist < 10.0:
+        dist *= 1.5
+        r, t, near = camera(d, dist, 0.0)
     return k, r, t
 
 

@@ -9,6 +9,7 @@ in the run folder and in every checkpoint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -106,7 +107,8 @@ class OptimSection:
 class TrainerSection:
     """Lightning trainer settings. precision ``auto``: bf16-mixed on GPU, 32-true on CPU.
     devices: a count or ``auto``; strategy ``auto`` picks DDP for several devices.
-    grad_clip: max gradient norm (0: off)."""
+    grad_clip: max gradient norm (0: off). sync_batchnorm: batch statistics over all GPUs
+    in multi-GPU runs (small per-GPU batches); CPU runs keep per-process statistics."""
 
     max_epochs: int = 1
     max_steps: int = -1
@@ -116,6 +118,7 @@ class TrainerSection:
     num_nodes: int = 1
     strategy: str = "auto"
     grad_clip: float = 0.0
+    sync_batchnorm: bool = True
     accumulate_grad_batches: int = 1
     seed: int = 0
     deterministic: bool = False
@@ -206,9 +209,18 @@ def resolve_config_path(path: str | Path) -> Path:
     raise ConfigError(f"{path}: config file not found; bundled configs: {', '.join(bundled)}")
 
 
+_EXP_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _numeric_override(ov: str) -> str:
+    """``optim.lr=3e-4`` as a number: YAML 1.1 reads exponents without a dot as strings."""
+    key, sep, raw = ov.partition("=")
+    return f"{key}={float(raw)!r}" if sep and _EXP_FLOAT.fullmatch(raw.strip()) else ov
+
+
 def config_from_dict(data: dict, overrides=(), where: str = "TrainConfig") -> TrainConfig:
     """Build a :class:`TrainConfig` from a plain dict with the stage defaults filled in."""
-    data = apply_overrides(dict(data), list(overrides))
+    data = apply_overrides(dict(data), [_numeric_override(o) for o in overrides])
     stage = data.get("stage")
     if stage not in ("body", "hand", "face", "wholebody"):
         raise ConfigError(f"{where}: 'stage' must be one of body, hand, face, wholebody (got {stage!r})")

@@ -21,18 +21,44 @@ from robosmplx.train.sampling import EpochSampler, ResumableLoader
 SYNTH_TASK = {"body": "body", "hand": "hand", "face": "face", "wholebody": "wholebody"}
 
 
-def missing_data_message(path: str, stage: str) -> str:
-    """What to tell a user whose data file is missing: how to make synthetic data."""
-    folder = Path(path).parent if Path(path).suffix else Path(path)
+def missing_data_message(path: str, stage: str, split: str = "train") -> str:
+    """What to tell a user whose data is missing: the synth command that makes it."""
+    folder = Path(path).parent if Path(path).suffix == ".npz" else Path(path)
+    count, seed = (200, 0) if split == "train" else (32, 1)
     return (
-        f"{path}: training data not found. Generate synthetic data with: robosmplx synth "
-        f"--task {SYNTH_TASK[stage]} --count 200 --out {folder} --seed 0 (or point data.train "
-        "at your own HumanData .npz)"
+        f"{path}: {split} data not found. Generate synthetic data with: robosmplx synth "
+        f"--task {SYNTH_TASK[stage]} --count {count} --out {folder} --seed {seed} (or point "
+        f"data.{split} at your own HumanData .npz)"
     )
 
 
+def resolve_data_path(path: str, stage: str, split: str = "train") -> Path:
+    """A HumanData file: ``path`` itself, or the one ``.npz`` inside the folder ``path``."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    if p.is_dir():
+        found = sorted(p.glob("*.npz"))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise DataError(
+                f"{path}: holds several .npz files ({', '.join(f.name for f in found)}); "
+                f"name one in data.{split}"
+            )
+    raise DataError(missing_data_message(path, stage, split))
+
+
 def data_files(cfg: TrainConfig) -> list[str]:
-    return [s.path for s in (*cfg.data.train, *cfg.data.val)]
+    """The HumanData files a run reads (those that exist), for the run record."""
+    out = []
+    for split, sources in (("train", cfg.data.train), ("val", cfg.data.val)):
+        for s in sources:
+            try:
+                out.append(str(resolve_data_path(s.path, cfg.stage, split)))
+            except DataError:
+                continue
+    return out
 
 
 class MixSource(Dataset):
@@ -82,11 +108,10 @@ class TrainDataModule(L.LightningDataModule):
         from robosmplx.data.datasets import HumanDataset
 
         c = self.cfg
-        if not Path(src.path).is_file():
-            raise DataError(missing_data_message(src.path, c.stage))
+        path = resolve_data_path(src.path, c.stage, "train" if train else "val")
         aug = c.augment if train else _test_time(c.augment)
         return HumanDataset(
-            src.path, self.body_model, c.stage, augment=aug, train=train,
+            path, self.body_model, c.stage, augment=aug, train=train,
             twins=train and c.data.twins, twin_config=c.twin, seed=c.trainer.seed,
             on_bad=c.data.on_bad, image_dir=src.image_dir, trusted=src.trusted,
             params_key=src.params_key,

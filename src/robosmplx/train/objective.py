@@ -175,11 +175,12 @@ class Objective(nn.Module):
                 pred.pred_joints_hm.float(), gt2, size, has3, depth_range=o.depth_range, **depth
             )
         self._param_terms(params, posed, batch, terms)
-        if self._on("segm") and pred.pred_segm_logits is not None:
+        has_map = "gt_part_segm" in batch
+        if self._on("segm") and pred.pred_segm_logits is not None and has_map:
             logits = pred.pred_segm_logits.float()
             gt = _match_labels(batch["gt_part_segm"], logits.shape[-2:])
             terms["segm"] = L.segmentation_loss(logits, gt, batch.get("has_segm"))
-        if self._on("proj") and cam is not None:
+        if self._on("proj") and cam is not None and has_map:
             terms["proj"] = self._proj(posed, cam, batch, size, focal)
         if self._on("contrastive"):
             terms["contrastive"] = self._contrastive(params, posed, gt3, batch)

@@ -42,6 +42,25 @@ def _cuda_visible(accelerator: str) -> bool:
     return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
 
 
+def process_count(cfg: TrainConfig) -> int:
+    """Processes the run will use (devices x nodes), resolving ``devices: auto``."""
+    t = cfg.trainer
+    devices = t.devices
+    if devices == "auto":
+        devices = max(torch.cuda.device_count(), 1) if _cuda_visible(t.accelerator) else 1
+    return int(devices) * t.num_nodes
+
+
+def strategy_for(cfg: TrainConfig) -> str:
+    """``auto`` becomes DDP for several processes; it must tolerate parameters without a
+    gradient when a head feeds no loss (the whole-body part heads, a zero-weighted mask head)."""
+    t = cfg.trainer
+    if t.strategy != "auto" or process_count(cfg) <= 1:
+        return t.strategy
+    unused = cfg.stage == "wholebody" or cfg.loss.weights.segm == 0
+    return "ddp_find_unused_parameters_true" if unused else "ddp"
+
+
 def trainer_kwargs(cfg: TrainConfig) -> dict:
     """Lightning Trainer arguments of the config's ``trainer`` section."""
     t = cfg.trainer
@@ -55,12 +74,13 @@ def trainer_kwargs(cfg: TrainConfig) -> dict:
         accelerator=t.accelerator,
         devices=t.devices,
         num_nodes=t.num_nodes,
-        strategy=t.strategy,
+        strategy=strategy_for(cfg),
         gradient_clip_val=t.grad_clip if t.grad_clip > 0 else None,
+        sync_batchnorm=t.sync_batchnorm and _cuda_visible(t.accelerator) and process_count(cfg) > 1,
         accumulate_grad_batches=t.accumulate_grad_batches,
         deterministic=t.deterministic,
         check_val_every_n_epoch=t.val_every_n_epochs,
-        limit_val_batches=t.limit_val_batches,
+        limit_val_batches=t.limit_val_batches if cfg.data.val else 0,
         log_every_n_steps=t.log_every_n_steps,
         use_distributed_sampler=False,  # our sampler shards and resumes itself
         enable_checkpointing=False,  # PeriodicCheckpoint writes our own format
@@ -150,6 +170,7 @@ def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*weights_only.*")
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
         try:
             trainer.fit(module, datamodule=data, ckpt_path=resume)
         except RoboSMPLXError:

@@ -1,0 +1,160 @@
+"""Inference crops and cameras: person box -> square crop -> network inputs, network camera ->
+the original image's camera. Pure functions plus a small image pyramid.
+
+Pixels follow docs/contracts.md ((0, 0) is the centre of the top-left pixel). A *region* is the
+square xywh box the network sees (``BOX_SCALE`` times the person box's long side, as in
+training). The whole-body network reads a high-resolution *source* crop of the region
+(``source_size``, twice the body input by default) and an area-downsampled body crop of it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import torch
+from torch import Tensor
+
+from robosmplx.data.crop import compose, scale_shift_affine, square_box, warp_image
+from robosmplx.geometry.camera import (
+    DEFAULT_FOCAL,
+    crop_intrinsics,
+    crop_to_full_intrinsics,
+    project,
+    unproject,
+    weak_to_translation,
+)
+
+BOX_SCALE = 1.25  # crop side / person box long side (training's AugmentConfig.box_scale)
+MIN_PERSON_PX = 8.0  # a person whose keypoint box is smaller than this is "nobody"
+MIN_INSIDE = 0.25  # ... or whose keypoint box lies less than this fraction inside the image
+AGREEMENT_SIGMA = 0.1  # keypoint agreement scale, in normalised crop units ([-1, 1] = crop)
+
+
+def virtual_focal(crop_size: int) -> float:
+    """Focal length (crop pixels) of the network's virtual camera: 5000 px for a 256 crop."""
+    return DEFAULT_FOCAL * crop_size / 256.0
+
+
+def crop_region(box_xywh, scale: float = BOX_SCALE) -> np.ndarray:
+    """(4,) person box -> (4,) square region xywh, ``scale`` times its long side."""
+    center, side = square_box(np.asarray(box_xywh, np.float64), scale)
+    return np.array([center[0] - side / 2, center[1] - side / 2, side, side])
+
+
+def whole_image_region(width: int, height: int) -> np.ndarray:
+    """(4,) the square region centred on the image that just holds all of it."""
+    return crop_region(np.array([0.0, 0.0, width, height]), 1.0)
+
+
+def source_to_body_affine(source_size: int, body_size: int) -> Tensor:
+    """(2, 3) source-crop pixels -> body-crop pixels (a scaling, pixel centres aligned)."""
+    k = body_size / source_size
+    return torch.tensor([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])
+
+
+class ImagePyramid:
+    """An RGB uint8 image (H, W, 3) and its 2x area downscales, built on demand, so a crop
+    never samples more than 2 source pixels per output pixel (no aliasing)."""
+
+    def __init__(self, image: np.ndarray):
+        self.levels = [np.ascontiguousarray(image)]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the full-resolution image."""
+        return self.levels[0].shape[1], self.levels[0].shape[0]
+
+    def level(self, i: int) -> np.ndarray:
+        while len(self.levels) <= i:
+            prev = self.levels[-1]
+            h, w = prev.shape[:2]
+            if min(h, w) < 4:
+                break
+            size = (max(1, (w + 1) // 2), max(1, (h + 1) // 2))
+            self.levels.append(cv2.resize(prev, size, interpolation=cv2.INTER_AREA))
+        return self.levels[min(i, len(self.levels) - 1)]
+
+    def crop(self, region: np.ndarray, out_size: int) -> np.ndarray:
+        """(out, out, 3) uint8 crop of the square ``region`` (xywh, full-image pixels);
+        outside the image is black."""
+        center = region[:2] + region[2:4] / 2.0
+        side = float(region[2])
+        lvl = max(0, int(math.floor(math.log2(max(side / out_size, 1.0)))))
+        img = self.level(lvl)
+        w, h = self.size
+        rx, ry = img.shape[1] / w, img.shape[0] / h
+        # level pixels -> full pixels: u = (u_l + 0.5) / r - 0.5
+        level_to_full = np.array([[1 / rx, 0.0, 0.5 / rx - 0.5], [0.0, 1 / ry, 0.5 / ry - 0.5]])
+        a = compose(scale_shift_affine(center, side, out_size), level_to_full)
+        return warp_image(img, a, out_size)
+
+
+def crop_camera(pred_cam: Tensor, regions: Tensor, crop_size: int) -> tuple[Tensor, Tensor]:
+    """Weak-perspective (B, 3) on crops of ``regions`` (B, 4) -> camera translation (B, 3)
+    and intrinsics K (B, 3, 3) of the image the regions live in. Exact: the mesh placed with
+    ``transl`` projects through K where the network's crop camera puts it."""
+    f = virtual_focal(crop_size)
+    transl = weak_to_translation(pred_cam, f, crop_size)  # (B, 3)
+    k_crop = crop_intrinsics(f, crop_size, pred_cam.shape[0], pred_cam.device, pred_cam.dtype)
+    return transl, crop_to_full_intrinsics(k_crop, regions.to(pred_cam.dtype), crop_size)
+
+
+def scale_intrinsics(k: Tensor | np.ndarray, r: float):
+    """Intrinsics for the same camera on an image resized by ``r`` (u' = (u + 0.5) r - 0.5)."""
+    out = k.clone() if isinstance(k, Tensor) else np.array(k, dtype=np.float64)
+    out[..., 0, 0] = k[..., 0, 0] * r
+    out[..., 1, 1] = k[..., 1, 1] * r
+    out[..., 0, 2] = (k[..., 0, 2] + 0.5) * r - 0.5
+    out[..., 1, 2] = (k[..., 1, 2] + 0.5) * r - 0.5
+    return out
+
+
+def scale_pixels(uv, r: float):
+    """Pixel coordinates (..., 2) on an image resized by ``r``."""
+    return (uv + 0.5) * r - 0.5
+
+
+def crop_boxes_to_image(boxes: Tensor, regions: Tensor, crop_size: int) -> Tensor:
+    """(B, 4) xywh boxes in crop pixels -> (B, 4) xywh in the pixels of the regions' image."""
+    k = regions[:, 2:3] / crop_size  # (B, 1) image px per crop px
+    xy = regions[:, :2] + (boxes[:, :2] + 0.5) * k - 0.5 * k
+    return torch.cat((xy, boxes[:, 2:4] * k), -1)
+
+
+def keypoint_agreement(joints_hm: Tensor, uv_crop: Tensor, crop_size: int) -> Tensor:
+    """(B,) mean over joints of exp(-d^2 / 2 sigma^2), d between the heatmap joints (B, J, 2+)
+    in [-1, 1] and the mesh keypoints projected into the crop (B, J, 2) pixels: how much the
+    network's two readings of the person agree (a heuristic score in [0, 1])."""
+    ndc = (uv_crop + 0.5) * (2.0 / crop_size) - 1.0
+    d2 = (joints_hm[..., :2] - ndc).square().sum(-1)  # (B, J)
+    return torch.exp(-d2 / (2 * AGREEMENT_SIGMA**2)).mean(-1)
+
+
+def person_box_problem(box_xywh, width: int, height: int) -> str | None:
+    """Why a predicted person box (4,) is no person in a ``width`` x ``height`` image (too
+    small, not finite, mostly outside), or None when it is usable."""
+    b = np.asarray(box_xywh, np.float64)
+    if not np.isfinite(b).all():
+        return "predicted box is not finite"
+    if max(b[2], b[3]) < MIN_PERSON_PX:
+        return f"predicted person is smaller than {MIN_PERSON_PX:g} px"
+    ix = max(0.0, min(b[0] + b[2], width) - max(b[0], 0.0))
+    iy = max(0.0, min(b[1] + b[3], height) - max(b[1], 0.0))
+    area = max(b[2], 1e-9) * max(b[3], 1e-9)
+    if ix * iy / area < MIN_INSIDE:
+        return f"predicted person lies less than {MIN_INSIDE:.0%} inside the image"
+    return None
+
+
+def reexpress_translation(transl: Tensor, root: Tensor, k_from: Tensor, k_to: Tensor) -> Tensor:
+    """Translation (B, 3) for camera ``k_to`` that puts the root point (B, 3) (model frame,
+    no translation) on the same pixel as ``k_from`` with ``transl``, at the depth scaled by
+    the focal ratio. Exact for the root; other points move by about (depth extent / distance)
+    x (1 - focal ratio) of their distance to the root on screen (well under a pixel for the
+    network's far virtual camera)."""
+    p = root + transl
+    uv = project(p[:, None], k_from)  # (B, 1, 2)
+    z = p[:, 2] * k_to[:, 0, 0] / k_from[:, 0, 0]  # (B,)
+    return unproject(uv, z[:, None], k_to)[:, 0] - root

@@ -1,0 +1,409 @@
+"""The Python inference API: ``Predictor(checkpoint).predict_image(path_or_array)``.
+
+Per image: person boxes (given, from a detector plugin, or the whole image refined by the
+network's own keypoints over ``rounds`` passes) -> square crops -> the whole-body network ->
+the body model -> people in the original image's camera (see docs/inference.md). The CLI
+(``robosmplx predict``) is a thin layer over this class.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from robosmplx.errors import ConfigError, InputError, ShapeError
+from robosmplx.infer.cropping import (
+    BOX_SCALE,
+    ImagePyramid,
+    crop_boxes_to_image,
+    crop_camera,
+    crop_region,
+    keypoint_agreement,
+    person_box_problem,
+    scale_intrinsics,
+    scale_pixels,
+    source_to_body_affine,
+    whole_image_region,
+)
+from robosmplx.infer.images import MAX_SIDE, LoadedImage, load_image
+
+
+@dataclass
+class PersonResult:
+    """One person in one image, in the original image's pixels and camera (docs/inference.md).
+
+    params: axis-angle (N*3,) per rotation group and the vectors, by the body model's names
+    (``global_orient`` in the camera frame); rotmats: (N, 3, 3) per rotation group; transl (3,)
+    and K (3, 3): ``vertices = body(**params).vertices + transl``, pixels = K @ vertices / z;
+    vertices (V, 3), keypoints3d (K, 3) camera frame; keypoints2d (K, 2) pixels; bbox: the box
+    the crop came from; keypoint_box: the box of the predicted body keypoints; region: the
+    square the network saw; part_boxes: ``lhand``/``rhand``/``face``; all boxes xywh pixels.
+    score: agreement of the network's heatmap joints and mesh keypoints in [0, 1]. crop_cam:
+    the network's weak-perspective camera (s, tx, ty) on the ``region`` crop.
+    """
+
+    params: dict[str, np.ndarray]
+    rotmats: dict[str, np.ndarray]
+    transl: np.ndarray
+    K: np.ndarray
+    vertices: np.ndarray | None
+    keypoints3d: np.ndarray
+    keypoints2d: np.ndarray
+    bbox: np.ndarray
+    keypoint_box: np.ndarray
+    region: np.ndarray
+    part_boxes: dict[str, np.ndarray]
+    score: float
+    box_source: str
+    image_size: tuple[int, int]
+    body_model: str
+    crop_cam: np.ndarray | None = None
+    track_id: int | None = None
+    frame_index: int | None = None
+
+    def record(self) -> dict:
+        """The flat record written to .npz/.json (see :func:`robosmplx.infer.export.person_record`)."""
+        from robosmplx.infer.export import person_record
+
+        extra = {
+            "bbox_xywh": self.bbox.astype(np.float32),
+            "keypoint_box_xywh": self.keypoint_box.astype(np.float32),
+            "region_xywh": self.region.astype(np.float32),
+            "score": np.float32(self.score),
+            "box_source": self.box_source,
+            "keypoints2d": self.keypoints2d.astype(np.float32),
+            "keypoints3d": self.keypoints3d.astype(np.float32),
+        }
+        for k, v in self.part_boxes.items():
+            extra[f"{k}_box_xywh"] = v.astype(np.float32)
+        if self.crop_cam is not None:
+            extra["crop_cam"] = np.asarray(self.crop_cam, np.float32)
+        if self.track_id is not None:
+            extra["track_id"] = np.int32(self.track_id)
+        if self.frame_index is not None:
+            extra["frame_index"] = np.int32(self.frame_index)
+        return person_record(self.params, self.transl, self.K, self.image_size, self.body_model, extra)
+
+
+@dataclass
+class ImagePrediction:
+    """Everything predicted for one image: people kept, people dropped (one reason each), the
+    decoded RGB image and its scale (loaded pixels per original pixel), loading notes."""
+
+    people: list[PersonResult]
+    image: np.ndarray
+    scale: float = 1.0
+    path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """One crop to run: which image, the square region and the person box (loaded pixels)."""
+
+    image: int
+    region: np.ndarray
+    bbox: np.ndarray
+    source: str
+    refine: bool
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r}: CUDA is not available here; use --device cpu")
+    return dev
+
+
+def as_boxes(boxes, what: str = "boxes") -> np.ndarray:
+    """Boxes as (N, 5) float64 xywh + score (score 1 when not given)."""
+    b = np.asarray(boxes if len(boxes) else np.zeros((0, 4)), dtype=np.float64)
+    if b.ndim == 1:
+        b = b[None]
+    if b.ndim != 2 or b.shape[1] not in (4, 5):
+        raise ShapeError(f"{what}: expected (N, 4) xywh or (N, 5) xywh + score, got {b.shape}")
+    if b.shape[1] == 4:
+        b = np.concatenate((b, np.ones((len(b), 1))), 1)
+    if not np.isfinite(b).all() or (b[:, 2:4] <= 0).any():
+        raise InputError(f"{what}: boxes need finite values and positive width and height")
+    return b
+
+
+class Predictor:
+    """Whole-body meshes and parameters for images and videos from one checkpoint.
+
+    checkpoint: a saved model (``.safetensors`` + ``.yaml``), a training checkpoint or run
+    folder, or None for the bundled default. body_model: override the checkpoint's body model.
+    rounds: network passes in whole-image mode (the first on the whole image, each next one on
+    the box of the previous pass's body keypoints). batch_size: crops per network call.
+    min_score: drop people whose keypoint agreement is lower. detector: an object with
+    ``detect(image) -> (N, 5)`` (see :mod:`robosmplx.infer.detector`), used when no boxes are
+    given.
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        device: str = "cpu",
+        body_model: str | None = None,
+        model_dir: str | Path | None = None,
+        rounds: int = 2,
+        batch_size: int = 8,
+        min_score: float = 0.0,
+        detector=None,
+        detector_threshold: float = 0.5,
+        max_side: int = MAX_SIDE,
+    ):
+        from robosmplx.infer.loading import load_for_inference
+
+        device_ = resolve_device(device)
+        net, body, info = load_for_inference(checkpoint, body_model, model_dir, str(device_))
+        self._setup(net, body, info, device_, rounds, batch_size, min_score, detector,
+                    detector_threshold, max_side)  # fmt: skip
+
+    @classmethod
+    def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
+        """A predictor around an in-memory whole-body network and body model (checked to fit),
+        e.g. one being trained; ``options`` as for the constructor."""
+        from robosmplx.infer.loading import CheckpointInfo, check_compatible
+
+        if getattr(net, "kind", None) != "wholebody":
+            raise ConfigError("Predictor.from_network needs a whole-body network")
+        check_compatible(net.config, body, Path("<network>"))
+        dev = resolve_device(device)
+        self = cls.__new__(cls)
+        info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
+        defaults = {"rounds": 2, "batch_size": 8, "min_score": 0.0, "detector": None,
+                    "detector_threshold": 0.5, "max_side": MAX_SIDE}  # fmt: skip
+        unknown = set(options) - set(defaults)
+        if unknown:
+            raise ConfigError(f"Predictor.from_network: unknown options {sorted(unknown)}")
+        defaults.update(options)
+        self._setup(net.to(dev).eval(), body.to(dev), info, dev, **defaults)
+        return self
+
+    def _setup(self, net, body, info, device, rounds, batch_size, min_score, detector,
+               detector_threshold, max_side) -> None:  # fmt: skip
+        if rounds < 1 or batch_size < 1:
+            raise ConfigError(f"rounds and batch_size must be >= 1 (got {rounds}, {batch_size})")
+        self.device, self.net, self.body, self.info = device, net, body, info
+        cfg = self.net.config
+        self.crop_size = cfg.body.input_size
+        self.source_size = 2 * cfg.body.input_size
+        self.affine = source_to_body_affine(self.source_size, self.crop_size).to(self.device)
+        layout = self.body.keypoint_layout
+        self.body_idx = torch.as_tensor(layout.subsets["body"], device=self.device)
+        self.rotation_groups = [g.name for g in self.body.spec.groups if g.kind == "rotation"]
+        self.rounds, self.batch_size, self.min_score = rounds, batch_size, min_score
+        self.detector, self.detector_threshold = detector, detector_threshold
+        self.max_side = max_side
+        self.faces = self.body.faces.cpu().numpy()
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @property
+    def body_model_name(self) -> str:
+        return self.info.body_model
+
+    def predict_image(self, image, boxes=None) -> list[PersonResult]:
+        """People in one image (a path or an RGB uint8 array (H, W, 3)); ``boxes`` (N, 4) xywh
+        (or (N, 5) with scores) in the image's pixels, None for detector / whole image."""
+        return self.predict(image, boxes).people
+
+    def predict(self, image, boxes=None) -> ImagePrediction:
+        """Like :meth:`predict_image`, with the decoded image, notes and dropped people."""
+        t0 = time.perf_counter()
+        loaded = self._load(image)
+        self.timings["io"] += time.perf_counter() - t0
+        return self.predict_frames([loaded], [boxes])[0]
+
+    def _load(self, image) -> LoadedImage:
+        if isinstance(image, LoadedImage):
+            return image
+        if isinstance(image, str | Path):
+            return load_image(image, self.max_side)
+        arr = np.asarray(image)
+        if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3 or 0 in arr.shape:
+            raise InputError(
+                f"image array: expected RGB uint8 (H, W, 3), got {arr.dtype} {arr.shape}; "
+                "pass a file path to have any format converted"
+            )
+        return LoadedImage(arr, Path("<array>"))
+
+    def predict_frames(self, images: list, boxes: list | None = None) -> list[ImagePrediction]:
+        """Several images at once (crops of all of them share network batches)."""
+        loaded = [self._load(im) for im in images]
+        boxes = boxes if boxes is not None else [None] * len(loaded)
+        pyramids = [ImagePyramid(im.pixels) for im in loaded]
+        jobs: list[_Job] = []
+        outs = [ImagePrediction([], im.pixels, im.scale, im.path, list(im.notes)) for im in loaded]
+        for i, (im, b) in enumerate(zip(loaded, boxes)):
+            jobs += self._initial_jobs(i, im, b, outs[i])
+        raw = self._run(jobs, pyramids)
+        for _ in range(1, self.rounds):
+            todo = [i for i, j in enumerate(jobs) if j.refine]
+            for i in todo:
+                kb = raw[i]["keypoint_box"]
+                w, h = pyramids[jobs[i].image].size
+                if person_box_problem(kb, w, h):
+                    jobs[i].refine = False
+                    continue
+                jobs[i].region, jobs[i].bbox, jobs[i].source = crop_region(kb), kb, "refined"
+            todo = [i for i in todo if jobs[i].refine]
+            for i, r in zip(todo, self._run([jobs[i] for i in todo], pyramids)):
+                raw[i] = r
+        for job, r in zip(jobs, raw):
+            self._keep(outs[job.image], loaded[job.image], job, r)
+        return outs
+
+    def _initial_jobs(self, i: int, im: LoadedImage, boxes, out: ImagePrediction) -> list[_Job]:
+        h, w = im.pixels.shape[:2]
+        if boxes is None and self.detector is not None:
+            from robosmplx.infer.detector import run_detector
+
+            t0 = time.perf_counter()
+            b = run_detector(self.detector, im.pixels, self.detector_threshold)
+            self.timings["detector"] += time.perf_counter() - t0
+            return [_Job(i, crop_region(x[:4]), x[:4], "detector", False) for x in b]
+        if boxes is None:
+            return [_Job(i, whole_image_region(w, h), np.array([0.0, 0, w, h]), "whole-image", True)]
+        jobs = []
+        for n, x in enumerate(as_boxes(boxes)):
+            box = np.concatenate((scale_pixels(x[:2], im.scale), x[2:4] * im.scale))
+            inside = person_box_problem(box, w, h)
+            if inside and "inside" in inside:
+                out.skipped.append(f"box {n}: lies outside the image")
+                continue
+            jobs.append(_Job(i, crop_region(box), box, "given", False))
+        return jobs
+
+    def _keep(self, out: ImagePrediction, im: LoadedImage, job: _Job, r: dict) -> None:
+        """Convert one raw prediction to the original image's pixels and keep or drop it."""
+        s = 1.0 / im.scale
+        w0, h0 = round(im.pixels.shape[1] * s), round(im.pixels.shape[0] * s)
+        to_orig = lambda b: np.concatenate((scale_pixels(b[:2], s), b[2:4] * s))  # noqa: E731
+        kb = to_orig(r["keypoint_box"])
+        n = len(out.people) + len(out.skipped)
+        problem = person_box_problem(kb, w0, h0)
+        if problem is None and r["score"] < self.min_score:
+            problem = f"score {r['score']:.2f} is below the minimum {self.min_score:g}"
+        if problem:
+            out.skipped.append(f"person {n} ({job.source} box): {problem}")
+            return
+        out.people.append(
+            PersonResult(
+                params=r["params"],
+                rotmats=r["rotmats"],
+                transl=r["transl"],
+                K=scale_intrinsics(r["K"], s).astype(np.float32),
+                vertices=r["vertices"],
+                keypoints3d=r["keypoints3d"],
+                keypoints2d=scale_pixels(r["keypoints2d"], s).astype(np.float32),
+                bbox=to_orig(job.bbox),
+                keypoint_box=kb,
+                region=to_orig(job.region),
+                part_boxes={k: to_orig(v) for k, v in r["part_boxes"].items()},
+                score=float(r["score"]),
+                box_source=job.source,
+                image_size=(w0, h0),
+                body_model=self.body_model_name,
+                crop_cam=r["crop_cam"],
+            )
+        )
+
+    def _run(self, jobs: list[_Job], pyramids: list[ImagePyramid]) -> list[dict]:
+        out: list[dict] = []
+        for i in range(0, len(jobs), self.batch_size):
+            out += self._run_batch(jobs[i : i + self.batch_size], pyramids)
+        return out
+
+    def _tick(self, name: str, t0: float) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t = time.perf_counter()
+        self.timings[name] += t - t0
+        return t
+
+    @torch.inference_mode()
+    def _run_batch(self, jobs: list[_Job], pyramids: list[ImagePyramid]) -> list[dict]:
+        """Crops -> network -> body model -> camera; numpy results in loaded-image pixels."""
+        from robosmplx.data.pipeline import normalize_image
+        from robosmplx.geometry.boxes import box_from_keypoints
+        from robosmplx.geometry.camera import project
+        from robosmplx.geometry.rotations import matrix_to_axis_angle
+
+        t0 = time.perf_counter()
+        b, s = len(jobs), self.crop_size
+        crops = [pyramids[j.image].crop(j.region, self.source_size) for j in jobs]
+        source = torch.stack([normalize_image(c.astype(np.float32)) for c in crops]).to(self.device)
+        body_img = F.interpolate(source, size=(s, s), mode="area")  # (B, 3, S, S)
+        regions = torch.as_tensor(np.stack([j.region for j in jobs]), dtype=torch.float32)
+        regions = regions.to(self.device)
+        t0 = self._tick("crops", t0)
+        pred = self.net(source, self.affine.expand(b, 2, 3), body_img=body_img)
+        t0 = self._tick("network", t0)
+        params = {k: v.float() for k, v in pred.pred_params.items()}
+        body = self.body(**params)
+        transl, k_img = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
+        verts = body.vertices + transl[:, None]  # (B, V, 3)
+        kp3 = body.keypoints + transl[:, None]  # (B, K, 3)
+        uv = project(kp3, k_img)  # (B, K, 2) image px
+        uv_body = uv.index_select(1, self.body_idx)
+        kbox = box_from_keypoints(uv_body, scale=1.0, aspect=None)  # (B, 4)
+        uv_crop = (uv_body - regions[:, None, :2] + 0.5) * (s / regions[:, None, 2:3]) - 0.5
+        joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
+        score = keypoint_agreement(joints, uv_crop, s)  # (B,)
+        parts = {k: crop_boxes_to_image(v.float(), regions, s) for k, v in pred.pred_boxes.items()}
+        aa = {}
+        for g in self.rotation_groups:
+            m = params[f"{g}_rotmat"]
+            aa[g] = matrix_to_axis_angle(m).reshape(b, -1)
+        vectors = {k: v for k, v in params.items() if not k.endswith("_rotmat")}
+        t0 = self._tick("body_model", t0)
+        npy = lambda t: t.detach().cpu().numpy()  # noqa: E731
+        cpu = {
+            "aa": {k: npy(v) for k, v in {**aa, **vectors}.items()},
+            "rot": {g: npy(params[f"{g}_rotmat"]) for g in self.rotation_groups},
+            "transl": npy(transl), "K": npy(k_img), "cam": npy(pred.pred_cam.float()), "verts": npy(verts), "kp3": npy(kp3),
+            "uv": npy(uv), "kbox": npy(kbox).astype(np.float64), "score": npy(score),
+            "parts": {k: npy(v).astype(np.float64) for k, v in parts.items()},
+        }  # fmt: skip
+        out = []
+        for i in range(b):
+            out.append(
+                {
+                    "params": {k: v[i] for k, v in cpu["aa"].items()},
+                    "rotmats": {k: v[i] for k, v in cpu["rot"].items()},
+                    "transl": cpu["transl"][i],
+                    "crop_cam": cpu["cam"][i],
+                    "K": cpu["K"][i],
+                    "vertices": cpu["verts"][i],
+                    "keypoints3d": cpu["kp3"][i],
+                    "keypoints2d": cpu["uv"][i],
+                    "keypoint_box": cpu["kbox"][i],
+                    "score": float(cpu["score"][i]),
+                    "part_boxes": {k: v[i] for k, v in cpu["parts"].items()},
+                }
+            )
+        self._tick("decode", t0)
+        return out
+
+    def predict_video(self, path, boxes=None, smooth: bool = True, keep_vertices: bool = False):
+        """Per-frame people with identities, One-Euro smoothed (see :mod:`robosmplx.infer.video`).
+
+        boxes: {frame index: (N, 4|5)} or None. Returns a
+        :class:`robosmplx.infer.video.VideoPrediction`; vertices are kept only if asked
+        (they are large), everything else always.
+        """
+        from robosmplx.infer.video import collect_video
+
+        return collect_video(self, path, boxes, smooth, keep_vertices)
+
+
+__all__ = ["BOX_SCALE", "ImagePrediction", "PersonResult", "Predictor"]

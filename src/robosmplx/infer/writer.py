@@ -1,0 +1,203 @@
+"""Writing one input's results: a folder built under a temporary name and renamed into place,
+so an input either has its complete folder or none. Pictures: overlay and side view.
+
+Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``/``.json`` (parameters, camera),
+``person_<i>.<obj|ply|glb>`` (meshes), ``overlay.png``, ``side.png``, ``result.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
+from robosmplx.io import atomic_write, atomic_write_text
+
+MESH_FORMATS = ("obj", "ply", "glb")
+PICTURE_MAX_SIDE = 1280  # overlays are drawn at most this large (the input keeps its size up to it)
+
+
+class OutputFolder:
+    """``with OutputFolder(out, name) as tmp: ...`` writes into a hidden temporary folder in
+    ``out``, renamed to ``out/name`` (replacing an older one) when the block ends normally and
+    deleted when it raises."""
+
+    def __init__(self, out_dir: Path, name: str):
+        self.out_dir, self.name = Path(out_dir), name
+        self.final = self.out_dir / name
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=f".{self.name}.partial-"))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        _readable(self.tmp)
+        old = None
+        if self.final.exists():
+            old = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=f".{self.name}.old-"))
+            self.final.rename(old / "x")
+        self.tmp.rename(self.final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _readable(folder: Path) -> None:
+    """Give the folder and its files the usual permissions (temporary files are private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for p in [folder, *folder.rglob("*")]:
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
+
+
+def unique_names(paths: list[Path]) -> list[str]:
+    """A distinct folder name per input: the file stem, then stem_ext, then numbered."""
+    names, used = [], set()
+    stems = [p.stem for p in paths]
+    for p in paths:
+        name = p.stem if stems.count(p.stem) == 1 else f"{p.stem}_{p.suffix.lstrip('.')}"
+        base, n = name, 1
+        while name in used or name.startswith("."):
+            name = f"{base.lstrip('.')}_{n}"
+            n += 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def person_color(i: int) -> tuple[float, float, float]:
+    from robosmplx.render.shading import person_colors
+
+    return person_colors(i + 1)[i]
+
+
+def fit_picture(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    image = np.array(image, dtype=np.uint8)  # a writable copy
+    h, w = image.shape[:2]
+    r = min(1.0, max_side / max(h, w))
+    if r < 1.0:
+        image = cv2.resize(image, (round(w * r), round(h * r)), interpolation=cv2.INTER_AREA)
+    return image, r
+
+
+def _depth_key(person) -> float:
+    """How far a person is, comparable across people with different focal lengths."""
+    return float(person.transl[2] / person.K[0, 0])
+
+
+def render_overlay_image(image, scale: float, people, faces, max_side: int = PICTURE_MAX_SIDE):
+    """People drawn over ``image`` (loaded pixels; ``scale`` = loaded per original pixel),
+    each with its own camera, farthest first."""
+    from robosmplx.render import render_overlay
+
+    canvas, r = fit_picture(image, max_side)
+    order = sorted(range(len(people)), key=lambda i: -_depth_key(people[i]))
+    for i in order:
+        p = people[i]
+        k = scale_intrinsics(np.asarray(p.K, np.float64), scale * r)
+        color = person_color(p.track_id if p.track_id is not None else i)
+        canvas = render_overlay(canvas, [(p.vertices, faces)], k, colors=[color])
+    return canvas
+
+
+def render_side_image(image, scale: float, people, faces, root: int, max_side: int = PICTURE_MAX_SIDE):
+    """The people turned 90 degrees, in one shared camera (the nearest person's; the others
+    re-expressed for it), on a white canvas of the overlay's size."""
+    from robosmplx.render import render_side_view
+
+    canvas, r = fit_picture(image, max_side)
+    ref = min(range(len(people)), key=lambda i: _depth_key(people[i]))
+    k_ref = torch.as_tensor(np.asarray(people[ref].K, np.float64))[None]
+    meshes, colors = [], []
+    for i, p in enumerate(people):
+        t = torch.as_tensor(np.asarray(p.transl, np.float64))[None]
+        rt = torch.as_tensor(np.asarray(p.keypoints3d[root], np.float64))[None] - t
+        k = torch.as_tensor(np.asarray(p.K, np.float64))[None]
+        t2 = reexpress_translation(t, rt, k, k_ref)[0].numpy()
+        meshes.append((np.asarray(p.vertices, np.float64) - p.transl + t2, faces))
+        colors.append(person_color(p.track_id if p.track_id is not None else i))
+    k_img = scale_intrinsics(k_ref[0].numpy(), scale * r)
+    return render_side_view(canvas.shape[:2], meshes, k_img, colors=colors)
+
+
+def write_png(path: Path, rgb: np.ndarray) -> Path:
+    def w(tmp: str) -> None:
+        if not cv2.imwrite(tmp, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"cannot write {path}")
+
+    return atomic_write(path, w, suffix=".png")
+
+
+def write_json(path: Path, doc: dict) -> Path:
+    return atomic_write_text(path, json.dumps(doc, indent=1, default=_jsonable))
+
+
+def _jsonable(x):
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
+
+
+def write_image_outputs(
+    folder: Path,
+    pred,
+    faces: np.ndarray,
+    root: int,
+    mesh_formats: tuple[str, ...] = ("obj",),
+    render: bool = True,
+) -> dict:
+    """Write everything for one :class:`ImagePrediction` into ``folder``; returns the
+    ``result.json`` document (file names relative to the folder)."""
+    from robosmplx.infer.export import save_mesh, save_params
+
+    people_doc = []
+    for i, p in enumerate(pred.people):
+        stem = folder / f"person_{i}"
+        files = [f.name for f in save_params(p.record(), stem)]
+        for fmt in mesh_formats:
+            files.append(save_mesh(p.vertices, faces, stem.with_suffix(f".{fmt}"), _rgb(i)).name)
+        people_doc.append(
+            {
+                "index": i,
+                "score": p.score,
+                "box_source": p.box_source,
+                "bbox_xywh": p.bbox,
+                "keypoint_box_xywh": p.keypoint_box,
+                "files": files,
+            }
+        )
+    pictures = []
+    if render and pred.people:
+        overlay = render_overlay_image(pred.image, pred.scale, pred.people, faces)
+        pictures.append(write_png(folder / "overlay.png", overlay).name)
+        side = render_side_image(pred.image, pred.scale, pred.people, faces, root)
+        pictures.append(write_png(folder / "side.png", side).name)
+    doc = {
+        "input": str(pred.path) if pred.path else None,
+        "image_size": [round(pred.image.shape[1] / pred.scale), round(pred.image.shape[0] / pred.scale)],
+        "notes": pred.notes,
+        "people": people_doc,
+        "skipped": pred.skipped,
+        "pictures": pictures,
+    }
+    write_json(folder / "result.json", doc)
+    return doc
+
+
+def _rgb(i: int) -> tuple[int, int, int]:
+    return tuple(int(round(c * 255)) for c in person_color(i))

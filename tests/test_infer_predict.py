@@ -1,0 +1,157 @@
+"""Predicting on synthetic images through the API and the CLI: every output file is checked for
+consistency (random weights: no accuracy, but parameters, meshes, camera and pictures agree)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from infer_support import example_png, small_checkpoint
+
+from robosmplx.cli import main
+from robosmplx.geometry.camera import project
+from robosmplx.infer.cropping import crop_region, virtual_focal
+from robosmplx.infer.export import UPRIGHT, load_params
+from robosmplx.infer.predictor import Predictor
+from robosmplx.losses.keypoints2d import project_keypoints
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    return small_checkpoint(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="module")
+def predictor(ckpt):
+    return Predictor(ckpt, rounds=1)
+
+
+def body_mesh(body, record):
+    """Camera-frame vertices (V, 3) from a saved record's parameters (the way docs say)."""
+    params = {g.name: torch.as_tensor(record[g.name])[None] for g in body.spec.groups}
+    with torch.no_grad():
+        return (body(**params).vertices[0] + torch.as_tensor(record["transl"])).numpy()
+
+
+def network_projection(body, record, crop_size):
+    """The network's own 2D projection of its mesh, in original-image pixels: its crop camera
+    (weak perspective -> virtual perspective camera) on the crop, mapped through the region."""
+    params = {g.name: torch.as_tensor(record[g.name])[None] for g in body.spec.groups}
+    with torch.no_grad():
+        v = body(**params).vertices
+    cam = torch.as_tensor(record["crop_cam"])[None]
+    ndc = project_keypoints(v, cam, crop_size, "perspective", virtual_focal(crop_size))[0]
+    crop_px = (ndc + 1.0) * crop_size / 2.0 - 0.5
+    region = torch.as_tensor(record["region_xywh"], dtype=torch.float32)
+    return (region[:2] + (crop_px + 0.5) * region[2] / crop_size - 0.5).numpy()
+
+
+def test_api_person_is_consistent(predictor, tmp_path):
+    img = example_png(tmp_path / "a.png", 0, 160)
+    people = predictor.predict_image(img)
+    assert len(people) == 1
+    p = people[0]
+    assert p.image_size == (160, 160) and p.box_source == "whole-image" and 0 <= p.score <= 1
+    rec = p.record()
+    v = body_mesh(predictor.body, rec)
+    assert np.abs(v - p.vertices).max() < 1e-4
+    uv = project(torch.as_tensor(v)[None], torch.as_tensor(p.K)[None].float())[0].numpy()
+    assert np.abs(uv - network_projection(predictor.body, rec, predictor.crop_size)).max() < 1.0
+    kp = project(torch.as_tensor(p.keypoints3d)[None], torch.as_tensor(p.K)[None])[0].numpy()
+    assert np.abs(kp - p.keypoints2d).max() < 1e-2
+    assert set(p.part_boxes) == {"lhand", "rhand", "face"}
+
+
+def test_api_array_input_and_refinement(predictor, ckpt, tmp_path):
+    from PIL import Image
+
+    img = np.asarray(Image.open(example_png(tmp_path / "b.png", 1, 192)))
+    first = predictor.predict_image(img)[0]
+    two = Predictor.from_network(predictor.net, predictor.body, rounds=2).predict_image(img)[0]
+    assert two.box_source == "refined"
+    # round 2 crops the square around round 1's keypoint box, x1.25
+    assert np.allclose(two.region, crop_region(first.keypoint_box), atol=1e-3)
+    assert np.allclose(two.bbox, first.keypoint_box, atol=1e-3)
+
+
+def test_downscaled_input_keeps_original_pixels(predictor, tmp_path):
+    img = example_png(tmp_path / "big.png", 2, 200)
+    small = Predictor.from_network(predictor.net, predictor.body, rounds=1, max_side=100)
+    pred = small.predict(img)
+    assert pred.scale == 0.5 and any("downscaled" in n for n in pred.notes)
+    p = pred.people[0]
+    assert p.image_size == (200, 200)
+    uv = project(torch.as_tensor(p.vertices)[None], torch.as_tensor(p.K)[None])[0].numpy()
+    own = network_projection(predictor.body, p.record(), predictor.crop_size)
+    assert np.abs(uv - own).max() < 1.0
+    assert uv.max() > 100  # original pixels, not the 100 px working copy
+
+
+def test_cli_writes_consistent_files(predictor, ckpt, tmp_path, capsys):
+    import trimesh
+    from PIL import Image
+
+    img = example_png(tmp_path / "in" / "person.png", 3, 160)
+    out = tmp_path / "out"
+    code = main([
+        "predict", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1",
+        "--mesh-format", "obj", "ply", "glb", "--json",
+    ])  # fmt: skip
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["failed"] == 0 and summary["body_model"] == "anny-small"
+    folder = out / "person"
+    names = {p.name for p in folder.iterdir()}
+    assert names == {
+        "person_0.npz", "person_0.json", "person_0.obj", "person_0.ply", "person_0.glb",
+        "overlay.png", "side.png", "result.json",
+    }  # fmt: skip
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    rec = load_params(folder / "person_0.npz")
+    js = json.loads((folder / "person_0.json").read_text())
+    assert np.allclose(js["K"], rec["K"]) and js["focal_length"] == rec["K"][[0, 1], [0, 1]].tolist()
+    assert str(rec["body_model"]) == "anny-small" and "camera_convention" in js
+    v = body_mesh(predictor.body, rec)
+    for ext in ("obj", "ply"):
+        m = trimesh.load(folder / f"person_0.{ext}", process=False, force="mesh")
+        assert np.abs(np.asarray(m.vertices) - v).max() < 1e-4
+        assert len(m.faces) == predictor.body.num_faces
+    glb = trimesh.load(folder / "person_0.glb", force="mesh")
+    assert np.abs(np.asarray(glb.vertices) - v @ UPRIGHT.T).max() < 1e-4
+    uv = project(torch.as_tensor(v)[None], torch.as_tensor(rec["K"])[None])[0].numpy()
+    assert np.abs(uv - network_projection(predictor.body, rec, predictor.crop_size)).max() < 1.0
+    # the overlay differs from the input only where the projected mesh is
+    src = np.asarray(Image.open(img)).astype(int)
+    over = np.asarray(Image.open(folder / "overlay.png")).astype(int)
+    changed = np.abs(over - src).sum(-1) > 0
+    assert changed.any()
+    lo, hi = np.floor(uv.min(0)) - 2, np.ceil(uv.max(0)) + 2
+    ys, xs = np.nonzero(changed)
+    assert (xs >= lo[0]).all() and (xs <= hi[0]).all() and (ys >= lo[1]).all() and (ys <= hi[1]).all()
+    side = np.asarray(Image.open(folder / "side.png"))
+    assert side.shape == src.shape and (side < 250).any() and (side == 255).all(-1).mean() > 0.5
+    result = json.loads((folder / "result.json").read_text())
+    assert result["people"][0]["files"][0] == "person_0.npz" and result["image_size"] == [160, 160]
+    assert json.loads((out / "summary.json").read_text())["inputs"][0]["status"] == "ok"
+
+
+def test_cli_boxes_several_people(predictor, ckpt, tmp_path, capsys):
+    from robosmplx.infer.boxes_io import boxes_document
+
+    img = example_png(tmp_path / "two.png", 0, 128)
+    boxes = tmp_path / "boxes.json"
+    doc = boxes_document({"two.png": [[10, 10, 50, 100], [60, 20, 50, 100, 0.9], [500, 500, 10, 10]]})
+    boxes.write_text(json.dumps(doc))
+    code = main([
+        "predict", str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        "--boxes", str(boxes), "--mesh-format", "none", "--no-render", "--json",
+    ])  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    result = json.loads((tmp_path / "o" / "two" / "result.json").read_text())
+    assert [p["box_source"] for p in result["people"]] == ["given", "given"]
+    assert np.allclose(result["people"][1]["bbox_xywh"], [60, 20, 50, 100])
+    assert any("outside" in s for s in result["skipped"])
+    assert sorted(p.name for p in (tmp_path / "o" / "two").iterdir()) == [
+        "person_0.json", "person_0.npz", "person_1.json", "person_1.npz", "result.json",
+    ]  # fmt: skip
