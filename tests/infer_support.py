@@ -49,7 +49,9 @@ def example_png(dest: Path, index: int = 0, size: int | None = None) -> Path:
     return dest
 
 
-def write_clip(path: Path, frames: int = 6, size: int = 128, seed: int = 0, noise: float = 12.0) -> Path:
+def write_clip(
+    path: Path, frames: int = 6, size: int = 128, seed: int = 0, noise: float = 12.0
+) -> Path:
     """A short MJPG clip of a bundled example drifting sideways, with per-frame noise."""
     import cv2
     from PIL import Image

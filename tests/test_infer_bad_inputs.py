@@ -5,9 +5,10 @@ import json
 
 import numpy as np
 import pytest
-from infer_support import break_frame, example_png, small_checkpoint, write_clip
+import yaml
 from PIL import Image
 
+from infer_support import break_frame, example_png, small_checkpoint, write_clip
 from robosmplx.cli import main
 
 
@@ -34,7 +35,9 @@ def test_bad_files_fail_one_line_each_others_go_on(ckpt, tmp_path, capsys):
     # unusual but valid: grayscale, RGBA, 16-bit, EXIF-rotated
     base = np.asarray(Image.open(good))
     Image.fromarray(base[..., 0]).save(d / "gray.png")
-    Image.fromarray(np.dstack([base, np.full(base.shape[:2], 200, np.uint8)]), "RGBA").save(d / "rgba.png")
+    Image.fromarray(np.dstack([base, np.full(base.shape[:2], 200, np.uint8)]), "RGBA").save(
+        d / "rgba.png"
+    )
     Image.fromarray(base[..., 1].astype(np.uint16) * 257).save(d / "deep.png")
     rot = Image.fromarray(base[:, :96])
     exif = rot.getexif()
@@ -118,8 +121,18 @@ def test_checkpoint_problems(ckpt, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ROBOSMPLX_MODEL_DIR", str(tmp_path / "no_models"))
     code, _, err = run_cli([*common, "--checkpoint", str(smplx)], capsys)
     assert code == 2 and "smplx" in err.lower() and len(err.strip().splitlines()) == 1
-    code, _, err = run_cli([*common, "--checkpoint", str(smplx), "--body-model", "anny-small"], capsys)
+    code, _, err = run_cli(
+        [*common, "--checkpoint", str(smplx), "--body-model", "anny-small"], capsys
+    )
     assert code == 2 and "does not fit body model 'anny-small'" in err
+    # the YAML describes another architecture than the weights hold
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(ckpt.read_bytes())
+    doc = yaml.safe_load(ckpt.with_suffix(".yaml").read_text())
+    doc["config"]["body"]["hidden"] = 128
+    other.with_suffix(".yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    code, _, err = run_cli([*common, "--checkpoint", str(other)], capsys)
+    assert code == 2 and "weights do not match" in err and len(err.strip().splitlines()) == 1
     # the YAML is gone
     lone = tmp_path / "lone.safetensors"
     lone.write_bytes(ckpt.read_bytes()[:100])

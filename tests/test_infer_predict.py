@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from infer_support import example_png, small_checkpoint
 
+from infer_support import example_png, small_checkpoint
 from robosmplx.cli import main
 from robosmplx.geometry.camera import project
 from robosmplx.infer.cropping import crop_region, virtual_focal
@@ -109,7 +109,9 @@ def test_cli_writes_consistent_files(predictor, ckpt, tmp_path, capsys):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
     rec = load_params(folder / "person_0.npz")
     js = json.loads((folder / "person_0.json").read_text())
-    assert np.allclose(js["K"], rec["K"]) and js["focal_length"] == rec["K"][[0, 1], [0, 1]].tolist()
+    assert (
+        np.allclose(js["K"], rec["K"]) and js["focal_length"] == rec["K"][[0, 1], [0, 1]].tolist()
+    )
     assert str(rec["body_model"]) == "anny-small" and "camera_convention" in js
     v = body_mesh(predictor.body, rec)
     for ext in ("obj", "ply"):
@@ -127,7 +129,9 @@ def test_cli_writes_consistent_files(predictor, ckpt, tmp_path, capsys):
     assert changed.any()
     lo, hi = np.floor(uv.min(0)) - 2, np.ceil(uv.max(0)) + 2
     ys, xs = np.nonzero(changed)
-    assert (xs >= lo[0]).all() and (xs <= hi[0]).all() and (ys >= lo[1]).all() and (ys <= hi[1]).all()
+    assert (
+        (xs >= lo[0]).all() and (xs <= hi[0]).all() and (ys >= lo[1]).all() and (ys <= hi[1]).all()
+    )
     side = np.asarray(Image.open(folder / "side.png"))
     assert side.shape == src.shape and (side < 250).any() and (side == 255).all(-1).mean() > 0.5
     result = json.loads((folder / "result.json").read_text())
@@ -140,11 +144,13 @@ def test_cli_boxes_several_people(predictor, ckpt, tmp_path, capsys):
 
     img = example_png(tmp_path / "two.png", 0, 128)
     boxes = tmp_path / "boxes.json"
-    doc = boxes_document({"two.png": [[10, 10, 50, 100], [60, 20, 50, 100, 0.9], [500, 500, 10, 10]]})
+    doc = boxes_document(
+        {"two.png": [[10, 10, 50, 100], [60, 20, 50, 100, 0.9], [500, 500, 10, 10]]}
+    )
     boxes.write_text(json.dumps(doc))
     code = main([
         "predict", str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
-        "--boxes", str(boxes), "--mesh-format", "none", "--no-render", "--json",
+        "--boxes", str(boxes), "--mesh-format", "none", "--json",
     ])  # fmt: skip
     assert code == 0
     capsys.readouterr()
@@ -153,5 +159,30 @@ def test_cli_boxes_several_people(predictor, ckpt, tmp_path, capsys):
     assert np.allclose(result["people"][1]["bbox_xywh"], [60, 20, 50, 100])
     assert any("outside" in s for s in result["skipped"])
     assert sorted(p.name for p in (tmp_path / "o" / "two").iterdir()) == [
-        "person_0.json", "person_0.npz", "person_1.json", "person_1.npz", "result.json",
+        "overlay.png", "person_0.json", "person_0.npz", "person_1.json", "person_1.npz",
+        "result.json", "side.png",
     ]  # fmt: skip
+    # two people, two colours in the overlay, both drawn in the side view
+    from PIL import Image
+
+    src = np.asarray(Image.open(img)).astype(int)
+    over = np.asarray(Image.open(tmp_path / "o" / "two" / "overlay.png")).astype(int)
+    changed = np.abs(over - src).sum(-1) > 0
+    assert changed[:, :60].any() and changed[:, 70:].any()
+    side = np.asarray(Image.open(tmp_path / "o" / "two" / "side.png"))
+    assert (side < 250).any()
+
+
+def test_detector_boxes_are_used(predictor, tmp_path):
+    class TwoPeople:
+        def detect(self, image):
+            h, w = image.shape[:2]
+            return np.array([[0, 0, w / 2, h, 0.8], [w / 2, 0, w / 2, h, 0.95], [0, 0, 9, 9, 0.1]])
+
+    det = Predictor.from_network(predictor.net, predictor.body, rounds=2, detector=TwoPeople())
+    people = det.predict_image(example_png(tmp_path / "d.png", 0, 128))
+    assert [p.box_source for p in people] == ["detector", "detector"]
+    assert np.allclose(people[0].bbox, [64, 0, 64, 128])  # highest score first
+    # given boxes win over the detector
+    given = det.predict_image(example_png(tmp_path / "d.png", 0, 128), boxes=[[10, 10, 40, 90]])
+    assert [p.box_source for p in given] == ["given"]

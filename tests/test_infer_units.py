@@ -54,7 +54,9 @@ def test_scaling_helpers():
     k2 = C.scale_intrinsics(k, 0.5)
     assert np.allclose(k2, [[50, 0, 24.5], [0, 50, 14.5], [0, 0, 1]])
     assert np.allclose(C.scale_pixels(np.array([0.0, 9.0]), 2.0), [0.5, 18.5])
-    box = C.crop_boxes_to_image(torch.tensor([[0.0, 0.0, 64.0, 32.0]]), torch.tensor([[10.0, 20.0, 128.0, 128.0]]), 64)
+    box = C.crop_boxes_to_image(
+        torch.tensor([[0.0, 0.0, 64.0, 32.0]]), torch.tensor([[10.0, 20.0, 128.0, 128.0]]), 64
+    )
     assert torch.allclose(box, torch.tensor([[10.0, 20.0, 128.0, 64.0]]))
 
 
@@ -64,7 +66,9 @@ def test_reexpress_translation_is_exact_at_the_root():
     k1 = torch.tensor([[[4000.0, 0, 300], [0, 4000.0, 200], [0, 0, 1]]])
     k2 = torch.tensor([[[6000.0, 0, 250], [0, 6000.0, 260], [0, 0, 1]]])
     t2 = C.reexpress_translation(t, root, k1, k2)
-    assert torch.allclose(project((root + t)[:, None], k1), project((root + t2)[:, None], k2), atol=1e-3)
+    assert torch.allclose(
+        project((root + t)[:, None], k1), project((root + t2)[:, None], k2), atol=1e-3
+    )
     assert float((root + t2)[0, 2]) == pytest.approx(float((root + t)[0, 2]) * 1.5)
 
 
@@ -99,7 +103,8 @@ def test_box_file_forms(tmp_path):
 
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
-    (tmp_path / "fakedet.py").write_text(textwrap.dedent("""
+    (tmp_path / "fakedet.py").write_text(
+        textwrap.dedent("""
         import numpy as np
 
         class Boxes:
@@ -113,7 +118,8 @@ def plugin(tmp_path, monkeypatch):
 
         def broken(**kw):
             return object()
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "fakedet"
     sys.modules.pop("fakedet", None)
@@ -174,7 +180,9 @@ def test_checkpoint_resolution(tmp_path):
     ck.mkdir(parents=True)
     (ck / "model.safetensors").write_bytes(b"x")
     (ck / "model.yaml").write_text("format: robosmplx-model\n")
-    (tmp_path / "runs" / "checkpoints" / "last.json").write_text(json.dumps({"checkpoint": ck.name}))
+    (tmp_path / "runs" / "checkpoints" / "last.json").write_text(
+        json.dumps({"checkpoint": ck.name})
+    )
     assert resolve_checkpoint(tmp_path / "runs") == ck / "model.safetensors"
     assert resolve_checkpoint(ck) == ck / "model.safetensors"
     assert resolve_checkpoint(ck / "model.yaml") == ck / "model.safetensors"

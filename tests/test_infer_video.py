@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from infer_support import small_checkpoint, write_clip
 
+from infer_support import small_checkpoint, write_clip
 from robosmplx.cli import main
 from robosmplx.geometry.camera import project
 from robosmplx.infer.predictor import Predictor
@@ -83,7 +83,11 @@ def test_cli_video_outputs(predictor, clip, tmp_path, capsys):
     assert n == 8
     z = np.load(folder / "track_0.npz")
     assert z["body_pose"].shape == (8, predictor.body.spec["body_pose"].dim_aa)
-    assert z["transl"].shape == (8, 3) and z["K"].shape == (3, 3) and z["frame_index"].tolist() == list(range(8))
+    assert (
+        z["transl"].shape == (8, 3)
+        and z["K"].shape == (3, 3)
+        and z["frame_index"].tolist() == list(range(8))
+    )
     js = json.loads((folder / "track_0.json").read_text())
     assert js["fps"] == pytest.approx(10.0) and "camera_convention" in js
     res = json.loads((folder / "result.json").read_text())

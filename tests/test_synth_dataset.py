@@ -67,7 +67,12 @@ def test_layout_and_reader(datasets, anny_small):
             for p in hd[key]:
                 img = cv2.imread(str(out / p), cv2.IMREAD_UNCHANGED)
                 assert img.shape[:2] == (cfg.size, cfg.size)
-        cls = {"body": BodyDataset, "hand": HandDataset, "face": FaceDataset, "wholebody": WholeBodyDataset}[task]
+        cls = {
+            "body": BodyDataset,
+            "hand": HandDataset,
+            "face": FaceDataset,
+            "wholebody": WholeBodyDataset,
+        }[task]
         ds = cls(out / FINAL_NAME, anny_small, train=False)
         sample = ds[0]
         assert sample["img"].shape[0] == 3 and bool(sample["has_transl"])
@@ -75,7 +80,7 @@ def test_layout_and_reader(datasets, anny_small):
 
 
 def test_projection_matches_stored_keypoints(datasets):
-    for cfg, out in datasets.values():
+    for _cfg, out in datasets.values():
         hd = load_humandata(out / FINAL_NAME)
         kp3, kp2, k = hd["keypoints3d"], hd["keypoints2d"], hd["K"]
         uv = np.einsum("nij,nkj->nki", k, kp3[..., :3])
@@ -106,7 +111,7 @@ def test_parameters_reproduce_keypoints_and_silhouettes(datasets, anny_small):
 
 def test_visibility_and_boxes(datasets):
     seen_hidden = 0
-    for task, (cfg, out) in datasets.items():
+    for task, (_cfg, out) in datasets.items():
         hd = load_humandata(out / FINAL_NAME)
         kp, inside = hd["keypoints2d"], hd["keypoints_in_image"].astype(bool)
         vis = kp[..., 2] > 0
@@ -187,21 +192,41 @@ def test_smplx_family_dataset(tmp_path):
 
 @pytest.mark.slow
 def test_killed_process_resumes_to_the_same_dataset(datasets, tmp_path):
+    """A generator killed mid-run (SIGKILL, many samples to go) resumes to the same files."""
     cfg, out = datasets["body"]
     work = tmp_path / "killed"
     code = (
         "from robosmplx.synth.config import SynthConfig\n"
         "from robosmplx.synth.generate import generate\n"
-        f"generate(SynthConfig(**{cfg.__dict__!r}), {COUNT}, {str(work)!r}, progress=False)\n"
+        f"generate(SynthConfig(**{cfg.__dict__!r}), 500, {str(work)!r}, progress=False)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((work / "records").glob("0*.npz"))) < 2:
-        time.sleep(0.05)
+    while time.time() < deadline and len(list((work / "records").glob("0*.npz"))) < 3:
+        time.sleep(0.02)
     proc.kill()
     proc.wait()
     assert not (work / FINAL_NAME).exists()
     generate(cfg, COUNT, work, workers=1, progress=False)
-    assert _files(work) == _files(out)
+    done = _files(work)
+    assert {k: done[k] for k in _files(out)} == _files(out)
     _same_humandata(out / FINAL_NAME, work / FINAL_NAME)
+
+
+def test_cli_writes_dataset_and_preview(tmp_path, capsys):
+    import argparse
+    import json
+
+    from robosmplx.synth import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(
+        ["--task", "face", "--count", "2", "--out", str(tmp_path / "d"), "--size", "64",
+         "--body-model", "anny-small", "--workers", "1", "--preview", "--json"]
+    )  # fmt: skip
+    assert cli.run(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["count"] == 2 and Path(summary["preview"]).is_file()
+    assert len(load_humandata(summary["humandata"])) == 2

@@ -63,7 +63,7 @@ def test_close_up_sees_the_target_from_outside_the_body(anny_small):
     idx = tables.subsets["rhand"]
     target = p.keypoints[idx].mean(0)
     k, r, t = S.close_up(rng, p.verts, target, np.array([0.0, 0.0, 1.0]), (0.3, 0.5), 20.0,
-                         tables.side_vertices["R"])  # fmt: skip
+                         tables.arm_end("R"))  # fmt: skip
     cam = p.verts @ r.T + t
     assert cam[:, 2].min() > 0.08
     centre = S.project((target @ r.T + t)[None], k)[0]

@@ -57,7 +57,11 @@ def test_tree_refuses_objects_that_would_need_pickle(tmp_path):
 
 def test_checkpoint_folder_is_atomic_and_complete(tmp_path):
     io = SafetensorsCheckpointIO({"kind": "subnetwork", "config": {}}, "stage: hand\n")
-    ckpt = {"epoch": 1, "global_step": 7, "state_dict": {"net.w": torch.ones(2), "other": torch.zeros(1)}}
+    ckpt = {
+        "epoch": 1,
+        "global_step": 7,
+        "state_dict": {"net.w": torch.ones(2), "other": torch.zeros(1)},
+    }
     io.save_checkpoint(ckpt, tmp_path / "step=7")
     back = read_checkpoint(tmp_path / "step=7")
     assert torch.equal(back["state_dict"]["net.w"], torch.ones(2)) and "other" in back["state_dict"]
@@ -79,7 +83,9 @@ def test_mix_counts_and_epochs_are_reproducible():
     assert sum(source_counts([5, 7], [1, 2], 11)) == 11
     a = epoch_draws([4, 100], [0.5, 0.5], 20, seed=1, epoch=2)
     b = epoch_draws([4, 100], [0.5, 0.5], 20, seed=1, epoch=2)
-    assert np.array_equal(a, b) and not np.array_equal(a, epoch_draws([4, 100], [0.5, 0.5], 20, 1, 3))
+    assert np.array_equal(a, b) and not np.array_equal(
+        a, epoch_draws([4, 100], [0.5, 0.5], 20, 1, 3)
+    )
     small = a[a[:, 0] == 0, 1]
     assert len(small) == 10 and set(small.tolist()) == {0, 1, 2, 3}  # cycles through a small source
     with pytest.raises(ConfigError):
@@ -89,7 +95,9 @@ def test_mix_counts_and_epochs_are_reproducible():
 def test_sampler_shards_and_resumes_at_a_batch():
     full = list(EpochSampler([30], [1.0], batch_size=4, seed=0))
     assert len(full) == 28  # cut to whole batches
-    ranks = [list(EpochSampler([30], [1.0], batch_size=2, seed=0, rank=r, world_size=2)) for r in (0, 1)]
+    ranks = [
+        list(EpochSampler([30], [1.0], batch_size=2, seed=0, rank=r, world_size=2)) for r in (0, 1)
+    ]
     assert len(ranks[0]) == len(ranks[1]) == 14
     assert not {k[:2] for k in ranks[0]} & {k[:2] for k in ranks[1]}
     s = EpochSampler([30], [1.0], batch_size=4, seed=0)

@@ -64,12 +64,19 @@ def test_every_bundled_config_loads():
         ("wholebody_finetune", 20, 32, 1e-4, 1e-4, (10, 20), 0.5, 0.25, 0.0),
     ],
 )
-def test_paper_configs_match_the_released_table(stage, epochs, batch, lr, wd, milestones, flip, scale, jitter):
+def test_paper_configs_match_the_released_table(
+    stage, epochs, batch, lr, wd, milestones, flip, scale, jitter
+):
     cfg = load_train_config(f"paper/{stage}")
     assert (cfg.trainer.max_epochs, cfg.data.batch_size) == (epochs, batch)
     assert (cfg.optim.lr, cfg.optim.weight_decay, cfg.optim.milestones) == (lr, wd, milestones)
     a = cfg.augment
-    assert (a.flip_prob, a.scale_factor, a.rot_factor, a.center_jitter) == (flip, scale, 30.0, jitter)
+    assert (a.flip_prob, a.scale_factor, a.rot_factor, a.center_jitter) == (
+        flip,
+        scale,
+        30.0,
+        jitter,
+    )
     assert cfg.augment.crop_size == (512 if stage.startswith("wholebody") else 256)
     assert cfg.loss.weights == stage_losses(cfg.stage)[0]
 

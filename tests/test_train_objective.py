@@ -29,7 +29,9 @@ def _params(model, b, seed=0, scale=0.2):
             r = axis_angle_to_matrix(torch.randn(b, gr.size, 3, generator=g) * scale)
             out[f"{gr.name}_rotmat"] = CANONICAL_TO_CAMERA @ r if gr.name == "global_orient" else r
         else:
-            out[gr.name] = model.vector_default(gr.name).expand(b, gr.size) + 0.05 * torch.randn(b, gr.size, generator=g)
+            out[gr.name] = model.vector_default(gr.name).expand(b, gr.size) + 0.05 * torch.randn(
+                b, gr.size, generator=g
+            )
     return out
 
 
@@ -59,7 +61,9 @@ def _perfect(model, stage="body", b=3):
         pred_params={k: v.clone().requires_grad_() for k, v in params.items()},
         pred_cam=cam.clone().requires_grad_(),
         pred_joints_hm=torch.cat((ndc, z[..., None]), -1).detach().requires_grad_(),
-        pred_segm_logits=torch.zeros(b, model.part_layout.counts["body"] + 1, S // 4, S // 4, requires_grad=True),
+        pred_segm_logits=torch.zeros(
+            b, model.part_layout.counts["body"] + 1, S // 4, S // 4, requires_grad=True
+        ),
     )
     return obj, pred, batch
 
@@ -87,7 +91,9 @@ def test_projected_mask_prefers_the_aligned_mesh(anny_small):
     verts = obj.pose(pred.pred_params).vertices + weak_to_translation(pred.pred_cam, f, S)[:, None]
     k = rescale_intrinsics(crop_intrinsics(f, S, 2), S, S // 4)
     with torch.no_grad():
-        batch["gt_part_segm"] = part_map(verts, anny_small.faces, k, (S // 4, S // 4), obj.vertex_labels, obj.num_parts)
+        batch["gt_part_segm"] = part_map(
+            verts, anny_small.faces, k, (S // 4, S // 4), obj.vertex_labels, obj.num_parts
+        )
     batch["has_segm"] = torch.ones(2)
     aligned = _f(obj(pred, batch)[1]["proj"])
     off = dataclasses.replace(pred, pred_cam=pred.pred_cam + torch.tensor([0.0, 0.3, 0.0]))
@@ -120,7 +126,9 @@ def _select(pred, batch, keep):
 
 def test_missing_ground_truth_is_masked(anny_small):
     b = 4
-    weights = dataclasses.replace(stage_losses("body")[0], contrastive=1.0, betas=1.0, expression=1.0)
+    weights = dataclasses.replace(
+        stage_losses("body")[0], contrastive=1.0, betas=1.0, expression=1.0
+    )
     obj = Objective(anny_small, "body", weights, LossOptions(depth_range=2.0))
     # a 4-sample batch: noisy predictions (non-zero losses) and a valid part map
     params = _params(anny_small, b, seed=3)
@@ -141,9 +149,18 @@ def test_missing_ground_truth_is_masked(anny_small):
     assert set(terms_bad) == set(terms_ref)
     for k in terms_ref:
         assert torch.isfinite(terms_bad[k]), k
-        assert torch.allclose(terms_bad[k], terms_ref[k], rtol=1e-5, atol=1e-6), (k, terms_bad[k], terms_ref[k])
+        assert torch.allclose(terms_bad[k], terms_ref[k], rtol=1e-5, atol=1e-6), (
+            k,
+            terms_bad[k],
+            terms_ref[k],
+        )
     total_bad.backward()
-    for name, t in [*pred.pred_params.items(), ("cam", pred.pred_cam), ("hm", pred.pred_joints_hm), ("segm", pred.pred_segm_logits)]:
+    for name, t in [
+        *pred.pred_params.items(),
+        ("cam", pred.pred_cam),
+        ("hm", pred.pred_joints_hm),
+        ("segm", pred.pred_segm_logits),
+    ]:
         assert torch.isfinite(t.grad).all(), name
         assert float(t.grad[1].abs().max()) == 0.0, name  # the masked sample gets no gradient
     assert float(pred.pred_cam.grad[0].abs().max()) > 0
@@ -172,7 +189,9 @@ def test_part_stage_reads_subset_or_whole_body_keypoints(anny_small):
     full3 = torch.cat((torch.randn(b, 137, 3), torch.ones(b, 137, 1)), -1)
     base = {"img": torch.zeros(b, 3, S, S), "has_keypoints3d": torch.ones(b)}
     _, t_full = obj(pred, {**base, "gt_keypoints2d": full2, "gt_keypoints3d": full3})
-    _, t_sub = obj(pred, {**base, "gt_keypoints2d": full2[:, subset], "gt_keypoints3d": full3[:, subset]})
+    _, t_sub = obj(
+        pred, {**base, "gt_keypoints2d": full2[:, subset], "gt_keypoints3d": full3[:, subset]}
+    )
     for k in ("keypoints3d", "keypoints2d", "heatmap_joints"):
         assert torch.allclose(t_full[k], t_sub[k]), k
     with pytest.raises(ShapeError, match="21"):
@@ -181,9 +200,16 @@ def test_part_stage_reads_subset_or_whole_body_keypoints(anny_small):
 
 def test_wholebody_boxes_compare_in_image_pixels(anny_small):
     w = LossWeights(**{k: 0.0 for k in vars(LossWeights())})
-    obj = Objective(anny_small, "wholebody", dataclasses.replace(w, box=1.0), LossOptions(), box_crop_size=S // 2)
+    obj = Objective(
+        anny_small,
+        "wholebody",
+        dataclasses.replace(w, box=1.0),
+        LossOptions(),
+        box_crop_size=S // 2,
+    )
     b = 2
-    body_box = torch.tensor([[3.0, 4.0, 6.0, 6.0], [10.0, 2.0, 5.0, 5.0]])  # in 32 px body-crop pixels
+    # boxes in 32 px body-crop pixels, and the same boxes in the 64 px image
+    body_box = torch.tensor([[3.0, 4.0, 6.0, 6.0], [10.0, 2.0, 5.0, 5.0]])
     img_box = torch.cat(((body_box[:, :2] + 0.5) * 2 - 0.5, body_box[:, 2:] * 2), -1)
     pred = Prediction(pred_params=_params(anny_small, b), pred_boxes={"rhand": body_box})
     batch = {

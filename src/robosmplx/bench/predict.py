@@ -7,7 +7,8 @@ For the ``paper`` preset and the default model (the bundled checkpoint; without 
 files and one .obj per person, written as the CLI does; then again with the overlay and side
 view. Weights do not change the cost: presets are built with random weights. The paper
 architecture is sized for Anny (SMPL-X's files are not bundled; its heads differ by well under
-one percent of the compute). One image is run first, untimed (allocations, kernel choice).
+one percent of the compute). One image is run first, untimed (allocations, kernel choice);
+the numbers are medians over the timed images.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _images(folder, count: int, size: int) -> list:
     """``count + 1`` synthetic whole-body JPEGs (one for warm-up)."""
+    import io
+
+    from PIL import Image
+
     from robosmplx.io import atomic_write_bytes
     from robosmplx.synth.config import SynthConfig
     from robosmplx.synth.generate import build_tables
     from robosmplx.synth.render_sample import make_sample
-
-    import io
-
-    from PIL import Image
 
     cfg = SynthConfig(task="wholebody", size=size, seed=11, body_model="anny")
     tables = build_tables(cfg)
@@ -63,25 +64,31 @@ def _model(name: str):
 
 
 def _time(predictor, files, out, render: bool) -> dict:
+    """Per image: wall time of the whole CLI path and the network's part of it; medians (the
+    machine may be shared, and a median ignores the odd stall)."""
+    import statistics
     import time
 
     from robosmplx.infer.runner import WriteOptions, process_inputs
 
-    predictor.timings.clear()
-    t0 = time.perf_counter()
-    reports = process_inputs(predictor, files, out, None, WriteOptions(render=render))
-    total = time.perf_counter() - t0
-    bad = [r.error for r in reports if r.status != "ok"]
-    if bad:
-        raise RuntimeError(f"bench predict: {bad[0]}")
-    n = len(files)
-    net = predictor.timings["network"]
+    totals, nets, parts = [], [], {}
+    for f in files:
+        predictor.timings.clear()
+        t0 = time.perf_counter()
+        reports = process_inputs(predictor, [f], out, None, WriteOptions(render=render))
+        totals.append(time.perf_counter() - t0)
+        if reports[0].status != "ok":
+            raise RuntimeError(f"bench predict: {reports[0].error}")
+        nets.append(predictor.timings["network"])
+        for k, v in predictor.timings.items():
+            parts.setdefault(k, []).append(v)
+    total, net = statistics.median(totals), statistics.median(nets)
     return {
-        "s_per_image": total / n,
-        "network_s_per_image": net / n,
-        "outside_network_s_per_image": (total - net) / n,
+        "s_per_image": total,
+        "network_s_per_image": net,
+        "outside_network_s_per_image": total - net,
         "overhead_share": (total - net) / total,
-        "breakdown_s_per_image": {k: v / n for k, v in sorted(predictor.timings.items())},
+        "breakdown_s_per_image": {k: statistics.median(v) for k, v in sorted(parts.items())},
     }
 
 

@@ -25,15 +25,28 @@ STAGE_PRESETS = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stage", default="wholebody", choices=sorted(STAGE_PRESETS), help="training stage (default wholebody)")
-    p.add_argument("--body-model", default="anny", help="body model the networks are sized for (default anny)")
-    p.add_argument("--small-batch", type=int, default=4, help="batch of the small preset (default 4)")
-    p.add_argument("--paper-batch", type=int, default=2, help="batch of the paper preset (default 2)")
+    p.add_argument(
+        "--stage",
+        default="wholebody",
+        choices=sorted(STAGE_PRESETS),
+        help="training stage (default wholebody)",
+    )
+    p.add_argument(
+        "--body-model", default="anny", help="body model the networks are sized for (default anny)"
+    )
+    p.add_argument(
+        "--small-batch", type=int, default=4, help="batch of the small preset (default 4)"
+    )
+    p.add_argument(
+        "--paper-batch", type=int, default=2, help="batch of the paper preset (default 2)"
+    )
     p.add_argument("--steps", type=int, default=2, help="timed steps per preset (default 2)")
     p.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
 
 
-def synthetic_batch(body_model, stage: str, size: int, batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
+def synthetic_batch(
+    body_model, stage: str, size: int, batch: int, seed: int = 0
+) -> dict[str, torch.Tensor]:
     """A batch with complete ground truth: random images, slightly posed people in front of the
     virtual crop camera, keypoints, parameters, part maps and part boxes."""
     from robosmplx.geometry.camera import CANONICAL_TO_CAMERA, crop_intrinsics, project
@@ -86,13 +99,20 @@ def synthetic_batch(body_model, stage: str, size: int, batch: int, seed: int = 0
 
 
 def _throughput(preset: str, stage: str, body_model, batch: int, steps: int, warmup: int) -> dict:
-    from robosmplx.models.presets import get_preset
+    from robosmplx.models.presets import get_preset, preset_config
     from robosmplx.train.config import config_from_dict
     from robosmplx.train.module import TrainModule
 
-    cfg = config_from_dict({"stage": stage, "body_model": body_model.name, "model": {"preset": preset}})
+    size = get_preset(preset).source_size or preset_config(preset, body_model).input_size
+    cfg = config_from_dict(
+        {
+            "stage": stage,
+            "body_model": body_model.name,
+            "model": {"preset": preset},
+            "augment": {"crop_size": size},
+        }
+    )
     module = TrainModule(cfg, body_model)
-    size = get_preset(preset).source_size or module.input_size
     data = synthetic_batch(body_model, stage, size, batch)
     opt = torch.optim.Adam(module.net.parameters(), lr=1e-4)
     module.train()
@@ -126,8 +146,12 @@ def run(args) -> dict:
 
     body_model = load_body_model(args.body_model)
     presets = STAGE_PRESETS[args.stage]
-    small = _throughput(presets["small"], args.stage, body_model, args.small_batch, args.steps, args.warmup)
-    paper = _throughput(presets["paper"], args.stage, body_model, args.paper_batch, args.steps, args.warmup)
+    small = _throughput(
+        presets["small"], args.stage, body_model, args.small_batch, args.steps, args.warmup
+    )
+    paper = _throughput(
+        presets["paper"], args.stage, body_model, args.paper_batch, args.steps, args.warmup
+    )
     return {
         "stage": args.stage,
         "body_model": args.body_model,

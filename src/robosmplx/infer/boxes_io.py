@@ -74,7 +74,9 @@ def _parse_boxes(raw, fmt: str, where: str) -> np.ndarray:
         ok = isinstance(b, list) and len(b) in (4, 5)
         ok = ok and all(isinstance(x, int | float) and not isinstance(x, bool) for x in b)
         if not ok:
-            raise InputError(f"{where}[{i}]: expected [x, y, w, h] or [x, y, w, h, score], got {b!r}")
+            raise InputError(
+                f"{where}[{i}]: expected [x, y, w, h] or [x, y, w, h, score], got {b!r}"
+            )
         v = np.asarray(b + [1.0] * (5 - len(b)), np.float64)
         if fmt == "xyxy":
             v[2:4] -= v[0:2]

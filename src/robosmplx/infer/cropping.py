@@ -132,18 +132,23 @@ def keypoint_agreement(joints_hm: Tensor, uv_crop: Tensor, crop_size: int) -> Te
     return torch.exp(-d2 / (2 * AGREEMENT_SIGMA**2)).mean(-1)
 
 
+def box_inside_fraction(box_xywh, width: int, height: int) -> float:
+    """Fraction of the (4,) box's area inside a ``width`` x ``height`` image."""
+    b = np.asarray(box_xywh, np.float64)
+    ix = max(0.0, min(b[0] + b[2], width) - max(b[0], 0.0))
+    iy = max(0.0, min(b[1] + b[3], height) - max(b[1], 0.0))
+    return float(ix * iy / (max(b[2], 1e-9) * max(b[3], 1e-9)))
+
+
 def person_box_problem(box_xywh, width: int, height: int) -> str | None:
-    """Why a predicted person box (4,) is no person in a ``width`` x ``height`` image (too
-    small, not finite, mostly outside), or None when it is usable."""
+    """Why a predicted person box (4,) is no person in a ``width`` x ``height`` image (not
+    finite, too small, mostly outside), or None when it is usable."""
     b = np.asarray(box_xywh, np.float64)
     if not np.isfinite(b).all():
         return "predicted box is not finite"
     if max(b[2], b[3]) < MIN_PERSON_PX:
         return f"predicted person is smaller than {MIN_PERSON_PX:g} px"
-    ix = max(0.0, min(b[0] + b[2], width) - max(b[0], 0.0))
-    iy = max(0.0, min(b[1] + b[3], height) - max(b[1], 0.0))
-    area = max(b[2], 1e-9) * max(b[3], 1e-9)
-    if ix * iy / area < MIN_INSIDE:
+    if box_inside_fraction(b, width, height) < MIN_INSIDE:
         return f"predicted person lies less than {MIN_INSIDE:.0%} inside the image"
     return None
 

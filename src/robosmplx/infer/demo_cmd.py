@@ -12,7 +12,9 @@ import sys
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from robosmplx.infer.predict_cmd import add_common_arguments
 
-    p.add_argument("--out", default="robosmplx_demo", help="output folder (default ./robosmplx_demo)")
+    p.add_argument(
+        "--out", default="robosmplx_demo", help="output folder (default ./robosmplx_demo)"
+    )
     p.add_argument("--examples", default=None, help=argparse.SUPPRESS)  # other example folder
     add_common_arguments(p)
 
@@ -42,7 +44,9 @@ def run(args) -> int:
 
     options = WriteOptions(mesh_formats=mesh_formats(args.mesh_format), render=not args.no_render)
     out_dir = Path(args.out)
-    reports = process_inputs(predictor, [e.image for e in examples], out_dir, None, options, on_result=on_result)
+    reports = process_inputs(
+        predictor, [e.image for e in examples], out_dir, None, options, on_result=on_result
+    )
     failed = [r for r in reports if r.status != "ok"]
     pictures = [o for r in reports for o in r.outputs if o.endswith(".png")]
     per_example = []
@@ -80,7 +84,9 @@ def run(args) -> int:
                 f"PA-PVE {e['pa_pve_mm']:.1f} mm, PVE {e['pve_mm']:.1f} mm"
                 if e.get("matched") else "no person matched"
             )  # fmt: skip
-            print(f"  {Path(e['input']).name}: {e['people']} person(s), {err if comparable else '-'}")
+            print(
+                f"  {Path(e['input']).name}: {e['people']} person(s), {err if comparable else '-'}"
+            )
         if pictures:
             print(f"pictures (overlay and side view): {Path(pictures[0]).parent.parent}/*/*.png")
         if pa is not None:

@@ -43,7 +43,9 @@ def _import_factory(spec: str):
     if not sep:
         module, _, attr = spec.rpartition(".")
     if not module or not attr:
-        raise ConfigError(f"detector {spec!r}: expected an entry-point name or 'package.module:Factory'")
+        raise ConfigError(
+            f"detector {spec!r}: expected an entry-point name or 'package.module:Factory'"
+        )
     try:
         obj = importlib.import_module(module)
     except ImportError as e:
@@ -102,7 +104,9 @@ def run_detector(detector: Detector, image: np.ndarray, threshold: float = 0.5) 
     if raw.size == 0:
         return np.zeros((0, 5))
     if raw.ndim != 2 or raw.shape[1] not in (4, 5):
-        raise InputError(f"detector returned boxes of shape {raw.shape}; expected (N, 5) x, y, w, h, score")
+        raise InputError(
+            f"detector returned boxes of shape {raw.shape}; expected (N, 5) x, y, w, h, score"
+        )
     if raw.shape[1] == 4:
         raw = np.concatenate((raw, np.ones((len(raw), 1))), 1)
     keep = np.isfinite(raw).all(1) & (raw[:, 2] > 0) & (raw[:, 3] > 0) & (raw[:, 4] >= threshold)

@@ -35,7 +35,9 @@ class Example:
     body_model: str
 
 
-def make_examples(out: str | Path, count: int = COUNT, seed: int = SEED, size: int = SIZE) -> list[Path]:
+def make_examples(
+    out: str | Path, count: int = COUNT, seed: int = SEED, size: int = SIZE
+) -> list[Path]:
     """Render ``count`` whole-body examples (one fully visible person each, Anny) into ``out``:
     ``example_<i>.jpg`` and ``ground_truth.npz``. Returns the written paths."""
     from PIL import Image
@@ -95,7 +97,9 @@ def load_examples(folder: str | Path = EXAMPLES_DIR) -> list[Example]:
         path = folder / name
         if not path.is_file():
             raise DataError(f"{path}: example image missing (listed in {gt})")
-        out.append(Example(path, {g: v[i] for g, v in data.items()}, transl[i], k[i], bbox[i], body))
+        out.append(
+            Example(path, {g: v[i] for g, v in data.items()}, transl[i], k[i], bbox[i], body)
+        )
     return out
 
 
@@ -124,7 +128,9 @@ def score_people(body, example: Example, people: list) -> dict:
     root = body.keypoint_layout.roots["body"]
     return {
         "pa_pve_mm": float(pa_pve(p.vertices[None], gt_v[None])[0]),
-        "pve_mm": float(pve(p.vertices[None], gt_v[None], p.keypoints3d[root][None], gt_k[root][None])[0]),
+        "pve_mm": float(
+            pve(p.vertices[None], gt_v[None], p.keypoints3d[root][None], gt_k[root][None])[0]
+        ),
         "matched": True,
     }
 

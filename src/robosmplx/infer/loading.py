@@ -140,7 +140,9 @@ def check_compatible(cfg, body, where: Path) -> None:
     problems = []
     if mine != theirs:
         diff = sorted(set(mine.items()) ^ set(theirs.items()))
-        problems.append(f"parameter groups differ ({', '.join(f'{n} {k} {s}' for n, (k, s) in diff[:6])})")
+        problems.append(
+            f"parameter groups differ ({', '.join(f'{n} {k} {s}' for n, (k, s) in diff[:6])})"
+        )
     layout = body.keypoint_layout
     if cfg.body.num_joints != len(layout):
         problems.append(f"{cfg.body.num_joints} keypoints vs {len(layout)}")

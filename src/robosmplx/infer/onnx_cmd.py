@@ -35,14 +35,17 @@ def run(args) -> int:
         {
             "checkpoint": str(weights),
             "body_model": body,
-            "normalisation": {"mean": (IMAGENET_MEAN / 255).tolist(), "std": (IMAGENET_STD / 255).tolist()},
+            "normalisation": {
+                "mean": (IMAGENET_MEAN / 255).tolist(),
+                "std": (IMAGENET_STD / 255).tolist(),
+            },
             "crop": f"square region of {BOX_SCALE} x the person box's long side, resized to {2 * s}",
             "virtual_focal": virtual_focal(s),
             "camera": "transl = (tx, ty, 2 f / (S s)) with f = virtual_focal and S = body_input_size; "
             "full-image K: f * side / S, principal point at the region's centre",
         }
     )
-    meta = write_json(Path(str(args.out) + ".json"), report)
+    meta = write_json(Path(str(args.out) + ".json"), report, atomic=True)
     report["metadata"] = str(meta)
     if args.json:
         from robosmplx.cli import print_json

@@ -56,7 +56,9 @@ class SourceCropNetwork(nn.Module):
         _, joints = self.net.body.localization(feat)  # (B, J, 3), as the head computes them
         boxes = self.net.part_boxes(joints, s)
         # body-crop px -> source px (the inverse of the scaling, in closed form)
-        src_boxes = {n: torch.cat(((b[:, :2] + 0.5) / k - 0.5, b[:, 2:] / k), 1) for n, b in boxes.items()}
+        src_boxes = {
+            n: torch.cat(((b[:, :2] + 0.5) / k - 0.5, b[:, 2:] / k), 1) for n, b in boxes.items()
+        }
         pred = self.net.forward_head(feat, source, None, boxes=src_boxes)
         params = [pred.pred_params[key] for key in self.param_keys]
         out_boxes = [pred.pred_boxes[n] for n in ("lhand", "rhand", "face")]
@@ -74,7 +76,9 @@ def _require_onnx():
         ) from None
 
 
-def export_onnx(net: nn.Module, out: str | Path, batch: int = 1, check: bool = True, seed: int = 0) -> dict:
+def export_onnx(
+    net: nn.Module, out: str | Path, batch: int = 1, check: bool = True, seed: int = 0
+) -> dict:
     """Write ``net`` (a whole-body network) to ``out`` atomically and, with ``check``, compare
     ONNX Runtime with PyTorch on random inputs. Returns a JSON-able report (``max_abs_diff``
     per output, ``passed``); raises :class:`RoboSMPLXError` when the outputs differ."""

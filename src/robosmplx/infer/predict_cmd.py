@@ -11,20 +11,28 @@ import sys
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``predict`` and ``demo``."""
     p.add_argument(
-        "--checkpoint", default=None,
+        "--checkpoint",
+        default=None,
         help="model: NAME.safetensors (+ NAME.yaml), a training checkpoint or run folder "
         "(default: the bundled default model)",
     )
     p.add_argument("--body-model", default=None, help="override the checkpoint's body model")
-    p.add_argument("--model-dir", default=None, help="SMPL-X family files (else $ROBOSMPLX_MODEL_DIR)")
+    p.add_argument(
+        "--model-dir", default=None, help="SMPL-X family files (else $ROBOSMPLX_MODEL_DIR)"
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--batch-size", type=int, default=8, help="crops per network call (default 8)")
     p.add_argument(
-        "--rounds", type=int, default=2,
+        "--rounds",
+        type=int,
+        default=2,
         help="network passes without boxes: whole image, then the box of its keypoints (default 2)",
     )
     p.add_argument(
-        "--mesh-format", nargs="+", default=["obj"], choices=["obj", "ply", "glb", "none"],
+        "--mesh-format",
+        nargs="+",
+        default=["obj"],
+        choices=["obj", "ply", "glb", "none"],
         help="mesh files per person (default obj; 'none' for no meshes)",
     )
     p.add_argument("--no-render", action="store_true", help="skip overlay and side-view pictures")
@@ -37,16 +45,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder (one sub-folder per input)")
     p.add_argument("--boxes", default=None, help="JSON file of person boxes (docs/inference.md)")
     p.add_argument(
-        "--detector", default=None,
+        "--detector",
+        default=None,
         help="person-detector plugin: an entry-point name or package.module:Factory",
     )
     p.add_argument(
-        "--detector-option", action="append", default=[], metavar="KEY=VALUE",
+        "--detector-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="keyword argument for the detector factory (repeatable), e.g. weights=det.pt",
     )
     p.add_argument("--det-threshold", type=float, default=0.5, help="detector score threshold")
     p.add_argument(
-        "--min-score", type=float, default=0.0,
+        "--min-score",
+        type=float,
+        default=0.0,
         help="drop people whose keypoint agreement score is lower (0..1, default 0: keep all)",
     )
     p.add_argument("--no-smooth", action="store_true", help="videos: no One-Euro smoothing")
@@ -175,7 +189,7 @@ def run(args) -> int:
     if reports:
         from robosmplx.infer.writer import write_json
 
-        write_json(out_dir / "summary.json", summary)
+        write_json(out_dir / "summary.json", summary, atomic=True)
     if args.json:
         from robosmplx.cli import print_json
 

@@ -21,6 +21,7 @@ from robosmplx.errors import ConfigError, InputError, ShapeError
 from robosmplx.infer.cropping import (
     BOX_SCALE,
     ImagePyramid,
+    box_inside_fraction,
     crop_boxes_to_image,
     crop_camera,
     crop_region,
@@ -88,7 +89,9 @@ class PersonResult:
             extra["track_id"] = np.int32(self.track_id)
         if self.frame_index is not None:
             extra["frame_index"] = np.int32(self.frame_index)
-        return person_record(self.params, self.transl, self.K, self.image_size, self.body_model, extra)
+        return person_record(
+            self.params, self.transl, self.K, self.image_size, self.body_model, extra
+        )
 
 
 @dataclass
@@ -134,6 +137,20 @@ def as_boxes(boxes, what: str = "boxes") -> np.ndarray:
     if not np.isfinite(b).all() or (b[:, 2:4] <= 0).any():
         raise InputError(f"{what}: boxes need finite values and positive width and height")
     return b
+
+
+def _to_numpy(tree):
+    """Nested dicts of tensors -> the same of numpy arrays (on the CPU)."""
+    if isinstance(tree, dict):
+        return {k: _to_numpy(v) for k, v in tree.items()}
+    return tree.detach().cpu().numpy()
+
+
+def _item(tree, i: int):
+    """Entry ``i`` of every batched array in a nested dict (scores become floats)."""
+    if isinstance(tree, dict):
+        return {k: _item(v, i) for k, v in tree.items()}
+    return float(tree[i]) if tree.ndim == 1 else tree[i]
 
 
 class Predictor:
@@ -272,12 +289,13 @@ class Predictor:
             self.timings["detector"] += time.perf_counter() - t0
             return [_Job(i, crop_region(x[:4]), x[:4], "detector", False) for x in b]
         if boxes is None:
-            return [_Job(i, whole_image_region(w, h), np.array([0.0, 0, w, h]), "whole-image", True)]
+            return [
+                _Job(i, whole_image_region(w, h), np.array([0.0, 0, w, h]), "whole-image", True)
+            ]
         jobs = []
         for n, x in enumerate(as_boxes(boxes)):
             box = np.concatenate((scale_pixels(x[:2], im.scale), x[2:4] * im.scale))
-            inside = person_box_problem(box, w, h)
-            if inside and "inside" in inside:
+            if box_inside_fraction(box, w, h) <= 0.0:
                 out.skipped.append(f"box {n}: lies outside the image")
                 continue
             jobs.append(_Job(i, crop_region(box), box, "given", False))
@@ -366,31 +384,14 @@ class Predictor:
             aa[g] = matrix_to_axis_angle(m).reshape(b, -1)
         vectors = {k: v for k, v in params.items() if not k.endswith("_rotmat")}
         t0 = self._tick("body_model", t0)
-        npy = lambda t: t.detach().cpu().numpy()  # noqa: E731
-        cpu = {
-            "aa": {k: npy(v) for k, v in {**aa, **vectors}.items()},
-            "rot": {g: npy(params[f"{g}_rotmat"]) for g in self.rotation_groups},
-            "transl": npy(transl), "K": npy(k_img), "cam": npy(pred.pred_cam.float()), "verts": npy(verts), "kp3": npy(kp3),
-            "uv": npy(uv), "kbox": npy(kbox).astype(np.float64), "score": npy(score),
-            "parts": {k: npy(v).astype(np.float64) for k, v in parts.items()},
-        }  # fmt: skip
-        out = []
-        for i in range(b):
-            out.append(
-                {
-                    "params": {k: v[i] for k, v in cpu["aa"].items()},
-                    "rotmats": {k: v[i] for k, v in cpu["rot"].items()},
-                    "transl": cpu["transl"][i],
-                    "crop_cam": cpu["cam"][i],
-                    "K": cpu["K"][i],
-                    "vertices": cpu["verts"][i],
-                    "keypoints3d": cpu["kp3"][i],
-                    "keypoints2d": cpu["uv"][i],
-                    "keypoint_box": cpu["kbox"][i],
-                    "score": float(cpu["score"][i]),
-                    "part_boxes": {k: v[i] for k, v in cpu["parts"].items()},
-                }
-            )
+        host = _to_numpy({
+            "params": {**aa, **vectors},
+            "rotmats": {g: params[f"{g}_rotmat"] for g in self.rotation_groups},
+            "transl": transl, "crop_cam": pred.pred_cam.float(), "K": k_img, "vertices": verts,
+            "keypoints3d": kp3, "keypoints2d": uv, "keypoint_box": kbox.double(),
+            "score": score, "part_boxes": {k: v.double() for k, v in parts.items()},
+        })  # fmt: skip
+        out = [_item(host, i) for i in range(b)]
         self._tick("decode", t0)
         return out
 

@@ -126,7 +126,9 @@ def _image(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
     return pred
 
 
-def _video(predictor, path: Path, folder: Path, boxes, options: WriteOptions, rep, on_frame) -> None:
+def _video(
+    predictor, path: Path, folder: Path, boxes, options: WriteOptions, rep, on_frame
+) -> None:
     from robosmplx.infer.export import save_mesh, save_params
     from robosmplx.infer.video import Track, VideoReader, VideoWriter, iter_video
 
@@ -149,7 +151,9 @@ def _video(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
                 if options.video_meshes and options.mesh_formats:
                     for fmt in options.mesh_formats:
                         stem = f"frame_{fr.index:06d}_track_{p.track_id}.{fmt}"
-                        save_mesh(p.vertices, predictor.faces, folder / "meshes" / stem)
+                        save_mesh(
+                            p.vertices, predictor.faces, folder / "meshes" / stem, atomic=False
+                        )
             if not options.render:
                 continue
             if fr.broken:
@@ -161,7 +165,9 @@ def _video(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
             if frame is None:
                 continue
             if writer is None:
-                writer = VideoWriter(folder / "overlay.mp4", info.fps, (frame.shape[1], frame.shape[0]))
+                writer = VideoWriter(
+                    folder / "overlay.mp4", info.fps, (frame.shape[1], frame.shape[0])
+                )
             writer.write(frame)
             last = frame
         outputs = []
@@ -173,7 +179,7 @@ def _video(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
             writer.abort()
     for tid, tr in sorted(tracks.items()):
         rec = tr.record(size, predictor.body_model_name, info.fps)
-        outputs += [p.name for p in save_params(rec, folder / f"track_{tid}")]
+        outputs += [p.name for p in save_params(rec, folder / f"track_{tid}", atomic=False)]
     doc = {
         "input": str(path),
         "fps": info.fps,

@@ -47,7 +47,9 @@ class ParamSmoother:
         self.min_cutoff, self.beta = min_cutoff, beta
         self.filters: dict[str, OneEuroFilter] = {}
 
-    def __call__(self, params: dict[str, np.ndarray], dt: float | None = None) -> dict[str, np.ndarray]:
+    def __call__(
+        self, params: dict[str, np.ndarray], dt: float | None = None
+    ) -> dict[str, np.ndarray]:
         """Filter one frame; ``dt`` (seconds since the previous one) defaults to 1 / fps."""
         dt = self.dt if dt is None else dt
         out = {}

@@ -116,7 +116,9 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
         self.path = Path(path)
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".mp4")
+        fd, self.tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".mp4"
+        )
         os.close(fd)
         self.size = size  # (width, height)
         self.writer = cv2.VideoWriter(self.tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
@@ -233,7 +235,9 @@ class TrackSmoother:
             state.update({k: v for k, v in person.params.items() if k not in person.rotmats})
             state["transl"] = transl
             if self.smooth:
-                f = self.filters.setdefault(pid, ParamSmoother(self.fps, self.min_cutoff, self.beta))
+                f = self.filters.setdefault(
+                    pid, ParamSmoother(self.fps, self.min_cutoff, self.beta)
+                )
                 gap = index - self.last.get(pid, index - 1)
                 state = f(state, dt=max(gap, 1) / self.fps)
             self.last[pid] = index
@@ -259,7 +263,10 @@ class TrackSmoother:
 
         dev = self.p.device
         keys = [k for k in states[0][2] if k != "transl"]
-        batch = {k: torch.as_tensor(np.stack([s[k] for _, _, s in states]), device=dev).float() for k in keys}
+        batch = {
+            k: torch.as_tensor(np.stack([s[k] for _, _, s in states]), device=dev).float()
+            for k in keys
+        }
         transl = torch.as_tensor(np.stack([s["transl"] for _, _, s in states]), device=dev).float()
         out = self.p.body(**batch)
         k = torch.as_tensor(np.stack([kr for _, kr, _ in states]), device=dev).float()
@@ -281,7 +288,9 @@ class TrackSmoother:
             person.keypoints2d = uv[i].cpu().numpy()
 
 
-def iter_video(predictor, path, boxes=None, smooth: bool = True, reader=None) -> Iterator[FramePrediction]:
+def iter_video(
+    predictor, path, boxes=None, smooth: bool = True, reader=None
+) -> Iterator[FramePrediction]:
     """Predict frame by frame (``predictor.batch_size`` frames per network batch).
 
     boxes: {frame index: (N, 4|5) xywh in original pixels}; a frame missing from a given dict

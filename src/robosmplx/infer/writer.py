@@ -1,7 +1,8 @@
 """Writing one input's results: a folder built under a temporary name and renamed into place,
 so an input either has its complete folder or none. Pictures: overlay and side view.
 
-Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``/``.json`` (parameters, camera),
+Files inside the folder are written in place (no per-file fsync); the folder's rename is what
+makes the result appear whole. Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``/``.json`` (parameters, camera),
 ``person_<i>.<obj|ply|glb>`` (meshes), ``overlay.png``, ``side.png``, ``result.json``.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
-from robosmplx.io import atomic_write, atomic_write_text
+from robosmplx.infer.export import write_bytes
 
 MESH_FORMATS = ("obj", "ply", "glb")
 PICTURE_MAX_SIDE = 1280  # overlays are drawn at most this large (the input keeps its size up to it)
@@ -111,7 +112,9 @@ def render_overlay_image(image, scale: float, people, faces, max_side: int = PIC
     return canvas
 
 
-def render_side_image(image, scale: float, people, faces, root: int, max_side: int = PICTURE_MAX_SIDE):
+def render_side_image(
+    image, scale: float, people, faces, root: int, max_side: int = PICTURE_MAX_SIDE
+):
     """The people turned 90 degrees, in one shared camera (the nearest person's; the others
     re-expressed for it), on a white canvas of the overlay's size."""
     from robosmplx.render import render_side_view
@@ -132,15 +135,17 @@ def render_side_image(image, scale: float, people, faces, root: int, max_side: i
 
 
 def write_png(path: Path, rgb: np.ndarray) -> Path:
-    def w(tmp: str) -> None:
-        if not cv2.imwrite(tmp, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-            raise OSError(f"cannot write {path}")
+    """A PNG written in place (inside an :class:`OutputFolder`)."""
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"cannot encode {path} as PNG")
+    return write_bytes(path, data.tobytes(), atomic=False)
 
-    return atomic_write(path, w, suffix=".png")
 
-
-def write_json(path: Path, doc: dict) -> Path:
-    return atomic_write_text(path, json.dumps(doc, indent=1, default=_jsonable))
+def write_json(path: Path, doc: dict, atomic: bool = False) -> Path:
+    """Indented JSON (numpy arrays as lists); in place unless ``atomic``."""
+    text = json.dumps(doc, indent=1, default=_jsonable)
+    return write_bytes(path, text.encode("utf-8"), atomic)
 
 
 def _jsonable(x):
@@ -168,9 +173,10 @@ def write_image_outputs(
     people_doc = []
     for i, p in enumerate(pred.people):
         stem = folder / f"person_{i}"
-        files = [f.name for f in save_params(p.record(), stem)]
+        files = [f.name for f in save_params(p.record(), stem, atomic=False)]
         for fmt in mesh_formats:
-            files.append(save_mesh(p.vertices, faces, stem.with_suffix(f".{fmt}"), _rgb(i)).name)
+            path = stem.with_suffix(f".{fmt}")
+            files.append(save_mesh(p.vertices, faces, path, _rgb(i), atomic=False).name)
         people_doc.append(
             {
                 "index": i,
@@ -189,7 +195,10 @@ def write_image_outputs(
         pictures.append(write_png(folder / "side.png", side).name)
     doc = {
         "input": str(pred.path) if pred.path else None,
-        "image_size": [round(pred.image.shape[1] / pred.scale), round(pred.image.shape[0] / pred.scale)],
+        "image_size": [
+            round(pred.image.shape[1] / pred.scale),
+            round(pred.image.shape[0] / pred.scale),
+        ],
         "notes": pred.notes,
         "people": people_doc,
         "skipped": pred.skipped,

@@ -1,24 +1,26 @@
 """Synthetic people with full ground truth: pose, shape, appearance, scenes, rendering, writer.
 
 ``robosmplx synth`` (:mod:`robosmplx.synth.cli`) writes images, part maps and a HumanData file;
-see docs/synth.md.
+see docs/synth.md. The names below load on first use, so importing the command stays light.
 """
 
-from robosmplx.synth.config import TASKS, SynthConfig
-from robosmplx.synth.generate import SynthRunner, generate
-from robosmplx.synth.pose import RefPose, sample_pose
-from robosmplx.synth.preview import contact_sheet, write_preview
-from robosmplx.synth.render_sample import SynthSample, make_sample
+import importlib
 
-__all__ = [
-    "TASKS",
-    "RefPose",
-    "SynthConfig",
-    "SynthRunner",
-    "SynthSample",
-    "contact_sheet",
-    "generate",
-    "make_sample",
-    "sample_pose",
-    "write_preview",
-]
+_EXPORTS = {
+    "TASKS": "config",
+    "SynthConfig": "config",
+    "SynthRunner": "generate",
+    "RefPose": "pose",
+    "sample_pose": "pose",
+    "contact_sheet": "preview",
+    "write_preview": "preview",
+    "SynthSample": "render_sample",
+    "make_sample": "render_sample",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"robosmplx.synth.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'robosmplx.synth' has no attribute {name!r}")

@@ -34,7 +34,9 @@ TROUSER_COLOURS = np.array([
 ])  # fmt: skip
 
 
-def random_colour(rng: np.random.Generator, saturation=(0.0, 0.9), value=(0.15, 0.95)) -> np.ndarray:
+def random_colour(
+    rng: np.random.Generator, saturation=(0.0, 0.9), value=(0.15, 0.95)
+) -> np.ndarray:
     """(3,) an RGB colour from uniform hue and the given saturation and value ranges."""
     h, s, v = rng.uniform(), rng.uniform(*saturation), rng.uniform(*value)
     return np.array(colorsys.hsv_to_rgb(h, s, v))
@@ -67,7 +69,9 @@ class Pattern:
         if self.kind == "stripes":
             return (np.sin(2 * np.pi * u) > 0.3).astype(np.float64)
         if self.kind == "checks":
-            w = rest @ np.cross(self.axis, (0.0, 0.0, 1.0) if abs(self.axis[2]) < 0.9 else (1, 0, 0))
+            w = rest @ np.cross(
+                self.axis, (0.0, 0.0, 1.0) if abs(self.axis[2]) < 0.9 else (1, 0, 0)
+            )
             return ((np.floor(u) + np.floor(w / self.period)) % 2).astype(np.float64)
         return (rng_values < 0.3).astype(np.float64) * 0.7
 
@@ -116,8 +120,7 @@ def sample_outfit(rng: np.random.Generator) -> Outfit:
 
 def vertex_regions(body_labels: np.ndarray, face_labels: np.ndarray, outfit: Outfit) -> np.ndarray:
     """(V,) region (SKIN..HAIR) of every vertex from its body and face part labels."""
-    names = np.array(BODY_PARTS)[body_labels]
-    base = np.char.lstrip(np.char.replace(np.char.replace(names, "L_", ""), "R_", ""))
+    base = np.array([n[2:] if n[:2] in ("L_", "R_") else n for n in BODY_PARTS])[body_labels]
     region = np.full(body_labels.shape, SKIN)
     top = {"spine1", "spine2", "spine3", "collar"}
     if outfit.sleeves != "none":
@@ -172,7 +175,9 @@ def sample_lighting(rng: np.random.Generator) -> Lighting:
     )
 
 
-def shade_pixels(albedo: np.ndarray, normals: np.ndarray, view: np.ndarray, light: Lighting) -> np.ndarray:
+def shade_pixels(
+    albedo: np.ndarray, normals: np.ndarray, view: np.ndarray, light: Lighting
+) -> np.ndarray:
     """(N, 3) colours of N pixels: albedo (N, 3), unit normals (N, 3), unit view rays (N, 3).
 
     Normals are turned to face the camera first, so the winding of the mesh does not matter.

@@ -64,7 +64,14 @@ def shapes(rng: np.random.Generator, size: int) -> np.ndarray:
             cv2.rectangle(img, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), c, -1)
         else:
             q = p + rng.uniform(-1, 1, 2) * size * 0.5
-            cv2.line(img, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), c, int(rng.integers(1, 12)), cv2.LINE_AA)
+            cv2.line(
+                img,
+                (int(p[0]), int(p[1])),
+                (int(q[0]), int(q[1])),
+                c,
+                int(rng.integers(1, 12)),
+                cv2.LINE_AA,
+            )
     return img
 
 

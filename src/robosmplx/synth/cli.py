@@ -17,23 +17,52 @@ import os
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task", choices=("wholebody", "body", "hand", "face"), default="body",
-                   help="what the images show: whole scenes (512 px), or body, hand or face crops (256 px)")
+    p.add_argument(
+        "--task",
+        choices=("wholebody", "body", "hand", "face"),
+        default="body",
+        help="what the images show: whole scenes (512 px), or body, hand or face crops (256 px)",
+    )
     p.add_argument("--count", type=int, required=True, help="number of samples")
     p.add_argument("--out", required=True, help="output folder (created; rerun to resume)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed; sample i uses (seed, i)")
-    p.add_argument("--size", type=int, default=0, help="image side in pixels (0: the task's default)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                   help="processes rendering in parallel (default: up to 2)")
-    p.add_argument("--body-model", default="anny",
-                   help="anny (default), anny-small, smplx or smpl (SMPL-X family needs --model-dir)")
-    p.add_argument("--model-dir", default=None, help="folder with SMPL-X family files ($ROBOSMPLX_MODEL_DIR)")
-    p.add_argument("--extra-people", type=float, default=0.25, metavar="P",
-                   help="chance of one or two more people in whole-body and body scenes")
-    p.add_argument("--occluders", type=float, default=0.3, metavar="P", help="chance of occluding shapes")
-    p.add_argument("--truncation", type=float, default=0.15, metavar="P",
-                   help="chance that the frame's edge cuts the person (whole-body and body)")
-    p.add_argument("--preview", action="store_true", help="also write OUT/preview.png (contact sheet)")
+    p.add_argument(
+        "--size", type=int, default=0, help="image side in pixels (0: the task's default)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes rendering in parallel (default: up to 2)",
+    )
+    p.add_argument(
+        "--body-model",
+        default="anny",
+        help="anny (default), anny-small, smplx or smpl (SMPL-X family needs --model-dir)",
+    )
+    p.add_argument(
+        "--model-dir", default=None, help="folder with SMPL-X family files ($ROBOSMPLX_MODEL_DIR)"
+    )
+    p.add_argument(
+        "--extra-people",
+        type=float,
+        default=0.25,
+        metavar="P",
+        help="chance of one or two more people in whole-body and body scenes",
+    )
+    p.add_argument(
+        "--occluders", type=float, default=0.3, metavar="P", help="chance of occluding shapes"
+    )
+    p.add_argument(
+        "--truncation",
+        type=float,
+        default=0.15,
+        metavar="P",
+        help="chance that the frame's edge cuts the person (whole-body and body)",
+    )
+    p.add_argument(
+        "--preview", action="store_true", help="also write OUT/preview.png (contact sheet)"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -41,6 +41,8 @@ class SynthConfig:
                 raise ConfigError(f"{name} must be a probability in [0, 1], got {v}")
         lo, hi = self.jpeg_quality
         if not 1 <= lo <= hi <= 100:
-            raise ConfigError(f"jpeg_quality must be a range within 1..100, got {self.jpeg_quality}")
+            raise ConfigError(
+                f"jpeg_quality must be a range within 1..100, got {self.jpeg_quality}"
+            )
         if self.seed < 0:
             raise ConfigError(f"--seed must be >= 0, got {self.seed}")

@@ -40,7 +40,9 @@ def sample_expression(rng: np.random.Generator, labels: tuple[str, ...]) -> np.n
     elif choice != "neutral":
         for action, (lo, hi) in PRESETS[choice].items():
             v = rng.uniform(lo, hi)
-            sides = (action[:-1] + "Left", action[:-1] + "Right") if action.endswith("*") else (action,)
+            sides = (
+                (action[:-1] + "Left", action[:-1] + "Right") if action.endswith("*") else (action,)
+            )
             for s in sides:
                 if s in index:
                     out[index[s]] = np.clip(v + rng.normal(0.0, 0.08), 0.0, 1.0)

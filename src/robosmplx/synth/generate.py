@@ -69,13 +69,20 @@ class SynthRunner:
     """Renders indices of datasets, in this process (``workers`` <= 1) or in a process pool
     whose workers build the body model once."""
 
-    def __init__(self, cfg: SynthConfig, out: str | Path, workers: int = 1, model_dir: str | None = None):
+    def __init__(
+        self,
+        cfg: SynthConfig,
+        out: str | Path,
+        workers: int = 1,
+        model_dir: str | None = None,
+        tables=None,
+    ):
         self.cfg, self.out, self.workers = cfg, Path(out), max(1, int(workers))
         self.model_dir = model_dir
-        self.tables = None
+        self.tables = tables
         self.pool = None
         if self.workers == 1:
-            self.tables = build_tables(cfg, model_dir)
+            self.tables = tables if tables is not None else build_tables(cfg, model_dir)
         else:
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
@@ -142,16 +149,22 @@ def generate(
     if count < 1:
         raise ConfigError(f"--count must be at least 1, got {count}")
     out = Path(out)
+    tables = build_tables(cfg, model_dir)  # fails here, before any file, for a bad model
     prepare_output(out, cfg)
     todo = sorted(set(range(count)) - done_indices(out, count))
     if todo:
-        _render_with_progress(cfg, out, todo, count, workers, progress, model_dir)
-    tables = build_tables(cfg, model_dir)
+        _render_with_progress(cfg, out, todo, count, workers, progress, model_dir, tables)
     return assemble(out, count, cfg, tables.names, tables.group, tables.model.name)
 
 
-def _render_with_progress(cfg, out, todo, count, workers, progress, model_dir) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _render_with_progress(cfg, out, todo, count, workers, progress, model_dir, tables) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn(f"synth {cfg.task}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeRemainingColumn())  # fmt: skip
@@ -167,5 +180,5 @@ def _render_with_progress(cfg, out, todo, count, workers, progress, model_dir) -
             rate = done / max(time.perf_counter() - start, 1e-9)
             bar.update(task, advance=n, rate=f"{rate:.1f}/s")
 
-        with SynthRunner(cfg, out, workers, model_dir) as runner:
+        with SynthRunner(cfg, out, workers, model_dir, tables) as runner:
             runner.run(todo, on_done)

@@ -39,12 +39,22 @@ def _grip(name: str, rng: np.random.Generator) -> tuple[np.ndarray, float, np.nd
     if name == "open":
         return np.full(4, u(-0.12, 0.05)), u(0, 20), np.full(3, u(-0.2, 0.1)), u(-20, 0)
     if name == "fist":
-        return np.full(4, u(0.85, 1.0)), u(-4, 4), np.array([0.6, 0.7, 0.6]) * u(0.8, 1.1), u(10, 30)
+        return (
+            np.full(4, u(0.85, 1.0)),
+            u(-4, 4),
+            np.array([0.6, 0.7, 0.6]) * u(0.8, 1.1),
+            u(10, 30),
+        )
     if name == "point":
         c = np.array([u(-0.05, 0.1), *np.full(3, u(0.8, 1.0))])
         return c, u(0, 5), np.array([0.5, 0.6, 0.5]) * u(0.7, 1.1), u(5, 25)
     if name == "grasp":
-        return np.full(4, u(0.35, 0.65)), u(0, 6), np.array([0.4, 0.3, 0.3]) * u(0.7, 1.3), u(20, 40)
+        return (
+            np.full(4, u(0.35, 0.65)),
+            u(0, 6),
+            np.array([0.4, 0.3, 0.3]) * u(0.7, 1.3),
+            u(20, 40),
+        )
     if name == "pinch":
         c = np.array([u(0.4, 0.6), u(0.2, 0.6), u(0.2, 0.6), u(0.2, 0.6)])
         return c, u(0, 6), np.array([0.4, 0.3, 0.4]) * u(0.8, 1.2), u(25, 40)

@@ -7,9 +7,8 @@ keypoint); :func:`sample_person` draws a :class:`Person` from a generator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -78,15 +77,22 @@ class ModelTables:
         self.names = tuple(lay.names)
         self.kp_parts = keypoint_parts(self.names)
         self.subsets = {k: np.asarray(v) for k, v in lay.subsets.items()}
-        self.side_vertices = {
-            side: np.isin(np.arange(len(self.body_labels)), model.part_views[f"{side.lower()}hand"].vertices)
-            for side in "LR" if f"{side.lower()}hand" in model.part_views
-        }  # fmt: skip
+        self.kp_kind = np.full(len(self.names), "body", dtype=object)  # body / hand / face
+        for name, idx in self.subsets.items():
+            if name in ("lhand", "rhand"):
+                self.kp_kind[idx[1:]] = "hand"  # the wrist stays a body joint
+            elif name == "face":
+                self.kp_kind[idx] = "face"
         self.normal_matrix = _incidence(self.faces, len(self.body_labels))
         self.cull_backfaces = _culling_is_safe(self.rest, self.faces)
         self.group = "anny" if model.family == "anny" else model.name
         self.expression_labels = tuple(getattr(model, "expression_labels", ()))
         self.is_anny = model.family == "anny"
+
+    def arm_end(self, side: str) -> np.ndarray:
+        """(V,) bool: the forearm, wrist and hand of ``side`` ('L' or 'R')."""
+        parts = [BODY_PARTS.index(f"{side}_{p}") for p in ("forearm", "wrist", "hand")]
+        return np.isin(self.body_labels, parts)
 
     def vertex_normals(self, verts: np.ndarray) -> np.ndarray:
         """(V, 3) unit vertex normals (area-weighted sums of the face normals) of one person."""
@@ -105,7 +111,9 @@ def _culling_is_safe(rest: np.ndarray, faces: torch.Tensor) -> bool:
     k = torch.tensor([[120.0, 0.0, 63.5], [0.0, 120.0, 63.5], [0.0, 0.0, 1.0]])
     for yaw in (0.0, 0.5 * np.pi, np.pi, 1.5 * np.pi):
         c, s = float(np.cos(yaw)), float(np.sin(yaw))
-        r = torch.tensor([[c, 0.0, s], [0.0, -1.0, 0.0], [s, 0.0, -c]])  # turn, then face the camera
+        r = torch.tensor(
+            [[c, 0.0, s], [0.0, -1.0, 0.0], [s, 0.0, -c]]
+        )  # turn, then face the camera
         vc = (v @ r.T + torch.tensor([0.0, 0.0, 3.0]))[None]
         full = rasterize(vc, faces, k, (128, 128)).mask
         culled = rasterize(vc, faces, k, (128, 128), cull_backfaces=True).mask
@@ -123,7 +131,9 @@ def _incidence(faces: torch.Tensor, num_vertices: int) -> torch.Tensor:
     crow[1:] = torch.cumsum(torch.bincount(flat, minlength=num_vertices), 0)
     with warnings.catch_warnings():  # CSR support is flagged beta; this use is plain
         warnings.simplefilter("ignore")
-        return torch.sparse_csr_tensor(crow, cols, torch.ones(len(flat)), (num_vertices, len(faces)))
+        return torch.sparse_csr_tensor(
+            crow, cols, torch.ones(len(flat)), (num_vertices, len(faces))
+        )
 
 
 @dataclass
@@ -148,6 +158,24 @@ def to_torch(params: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return {k: torch.as_tensor(np.asarray(v, np.float32))[None] for k, v in params.items()}
 
 
+def rotation_pivot(model, params: dict[str, torch.Tensor]) -> np.ndarray:
+    """(3,) the fixed point c of ``global_orient``: the model poses as G (V - c) + c + transl.
+
+    Found from the model's own joints (rigid under the global rotation, unlike pose-dependent
+    landmarks) at the identity and two quarter turns, by least squares.
+    """
+    quarter_x = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]
+    quarter_y = [[0, 0, 1], [0, 1, 0], [-1, 0, 0]]
+    rots = torch.tensor(np.array([np.eye(3), quarter_x, quarter_y]), dtype=torch.float32)
+    batch = {k: v.expand(3, *v.shape[1:]) for k, v in params.items()}
+    with torch.no_grad():
+        j = model(global_orient_rotmat=rots[:, None], **batch).joints.double().numpy()  # (3, J, 3)
+    r = rots.double().numpy()
+    a = np.concatenate([np.tile(np.eye(3) - r[g], (j.shape[1], 1)) for g in (1, 2)])
+    b = np.concatenate([(j[g] - j[0] @ r[g].T).reshape(-1) for g in (1, 2)])
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
 def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
     """Draw pose, shape and outfit; pose the model in the world frame (root at the origin)."""
     model = tables.model
@@ -161,12 +189,9 @@ def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
     go = torch.as_tensor(pose.world_orient, dtype=torch.float32)[None, None]  # (1, 1, 3, 3)
     with torch.no_grad():
         out = model(global_orient_rotmat=go, **tp)
-    pivot = np.zeros(3)
-    if not tables.is_anny:  # Anny turns about its origin; other models about their pelvis
-        from robosmplx.data.datasets import rotation_center
-
-        vectors = {k: np.asarray(v, np.float32) for k, v in params.items() if model.spec[k].kind == "vector"}
-        pivot = rotation_center(model, vectors)
+    # Anny turns rigidly about its origin; other models about their pelvis, with landmarks
+    # that depend on the orientation (see camera_view)
+    pivot = np.zeros(3) if tables.is_anny else rotation_pivot(model, tp)
     return Person(
         params=params,
         world=pose.world_orient,
@@ -177,3 +202,24 @@ def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
         pose=pose,
         age=age,
     )
+
+
+def camera_view(tables: ModelTables, p: Person, r: np.ndarray, t: np.ndarray):
+    """The person seen by the camera ``x_cam = r x_world + t``: vertices (V, 3), keypoints
+    (K, 3), and the camera-frame ``global_orient`` (3, 3) and ``transl`` (3,) that give them.
+
+    For Anny this is a rigid motion of the world pose; other models are posed again, since
+    their face-contour landmarks follow the head's orientation.
+    """
+    go = r @ p.world
+    transl = t + (r - np.eye(3)) @ p.pivot
+    if tables.is_anny:
+        return p.verts @ r.T + t, p.keypoints @ r.T + t, go, transl
+    params = to_torch(p.params)
+    with torch.no_grad():
+        out = tables.model(
+            global_orient_rotmat=torch.as_tensor(go, dtype=torch.float32)[None, None],
+            transl=torch.as_tensor(transl, dtype=torch.float32)[None],
+            **params,
+        )
+    return out.vertices[0].double().numpy(), out.keypoints[0].double().numpy(), go, transl

@@ -19,10 +19,17 @@ from robosmplx.synth.writer import FINAL_NAME
 
 BOX_COLOURS = {"bbox_xywh": (255, 255, 255), "lhand_bbox_xywh": (255, 0, 255),
                "rhand_bbox_xywh": (0, 255, 255), "face_bbox_xywh": (255, 230, 0)}  # fmt: skip
-PART_KEY = {"wholebody": "segm_path", "body": "segm_path", "hand": "segm_hand_path", "face": "segm_face_path"}
+PART_KEY = {
+    "wholebody": "segm_path",
+    "body": "segm_path",
+    "hand": "segm_hand_path",
+    "face": "segm_face_path",
+}
 
 
-def _cell(image: np.ndarray, kp: np.ndarray, boxes: dict[str, np.ndarray], parts: np.ndarray, cell: int):
+def _cell(
+    image: np.ndarray, kp: np.ndarray, boxes: dict[str, np.ndarray], parts: np.ndarray, cell: int
+):
     """Two ``cell`` x ``cell`` panels (annotated image, part map over a dimmed image), RGB."""
     s = cell / image.shape[0]
     img = cv2.resize(image, (cell, cell), interpolation=cv2.INTER_AREA)
@@ -34,7 +41,13 @@ def _cell(image: np.ndarray, kp: np.ndarray, boxes: dict[str, np.ndarray], parts
             cv2.rectangle(img, p0, p1, colour, 1)
     r = max(1, cell // 160)
     for x, y, v in kp:
-        cv2.circle(img, (int(round(x * s)), int(round(y * s))), r, (40, 220, 40) if v > 0 else (230, 40, 40), -1)
+        cv2.circle(
+            img,
+            (int(round(x * s)), int(round(y * s))),
+            r,
+            (40, 220, 40) if v > 0 else (230, 40, 40),
+            -1,
+        )
     pal = (part_palette(max(int(parts.max()), 1)).numpy() * 255).astype(np.uint8)
     lab = cv2.resize(parts, (cell, cell), interpolation=cv2.INTER_NEAREST)
     over = (cv2.resize(image, (cell, cell), interpolation=cv2.INTER_AREA) * 0.35).astype(np.uint8)
@@ -52,7 +65,9 @@ def contact_sheet(out: str | Path, count: int = 12, cols: int = 4, cell: int = 1
     panels = []
     for i in range(n):
         image = cv2.imread(str(out / str(hd["image_path"][i])))[..., ::-1]
-        parts = cv2.imread(str(out / str(hd[PART_KEY.get(task, "segm_path")][i])), cv2.IMREAD_UNCHANGED)
+        parts = cv2.imread(
+            str(out / str(hd[PART_KEY.get(task, "segm_path")][i])), cv2.IMREAD_UNCHANGED
+        )
         boxes = {k: hd[k][i] for k in BOX_COLOURS if k in hd}
         panels.append(np.concatenate(_cell(image, hd["keypoints2d"][i], boxes, parts, cell), 1))
     blank = np.zeros_like(panels[0])
@@ -61,9 +76,18 @@ def contact_sheet(out: str | Path, count: int = 12, cols: int = 4, cell: int = 1
     return np.concatenate(rows, 0)
 
 
-def write_preview(out: str | Path, count: int = 12, cols: int = 4, cell: int = 128, path: str | Path | None = None) -> Path:
-    """Write the contact sheet as PNG (default ``OUT/preview.png``) and return its path."""
-    sheet = contact_sheet(out, count, cols, cell)
-    ok, buf = cv2.imencode(".png", sheet[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
+def write_preview(
+    out: str | Path, count: int = 12, cols: int = 4, cell: int = 128, path: str | Path | None = None
+) -> Path:
+    """Write the contact sheet as a 256-colour PNG (default ``OUT/preview.png``, small enough to
+    share) and return its path."""
+    import io
+
+    from PIL import Image
+
+    sheet = Image.fromarray(contact_sheet(out, count, cols, cell))
+    small = sheet.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG", optimize=True)
     target = Path(path) if path is not None else Path(out) / "preview.png"
-    return atomic_write_bytes(target, buf.tobytes())
+    return atomic_write_bytes(target, buf.getvalue())

@@ -8,7 +8,8 @@ translation in the camera frame, 3D keypoints (camera frame), 2D keypoints whose
 their visibility (inside the image, not behind the z-buffer's nearer surface, not under an
 occluder), part boxes from keypoints, and part maps of the main person alone (self-occlusion
 only, so they agree with rendering the ground-truth mesh, as the part-mask loss does).
-Everything is drawn from ``SeedSequence((seed, index))``: a sample depends on nothing else.
+Everything is drawn from ``SeedSequence((seed, task, index))``: a sample depends on nothing
+else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import cv2
 import numpy as np
 import torch
 
-from robosmplx.body.parts import BODY_PARTS
 from robosmplx.data.augment import STAGE_AUGMENT
 from robosmplx.data.crop import invert_affine
 from robosmplx.geometry.rotations import matrix_to_axis_angle
@@ -27,13 +27,14 @@ from robosmplx.render import rasterize
 from robosmplx.synth import scene as S
 from robosmplx.synth.appearance import sample_lighting, shade_pixels
 from robosmplx.synth.backgrounds import background, occluders
-from robosmplx.synth.config import PART_BOX_SCALE, SynthConfig
-from robosmplx.synth.people import ModelTables, Person, sample_person
+from robosmplx.synth.config import PART_BOX_SCALE, TASKS, SynthConfig
+from robosmplx.synth.people import ModelTables, Person, camera_view, sample_person
 
+MAX_ATTEMPTS = 4
+MIN_SEEN = {"hand": 8, "face": 20}  # keypoints of the crop's part the body must not hide
 TOL_ANY = 0.025  # m: a keypoint this close behind the visible surface counts as seen
 TOL_PART = {"body": 0.15, "hand": 0.04, "face": 0.03}  # m, when its own part is in front
 MIN_IN_IMAGE = {"lhand": 11, "rhand": 11, "face": 36, "body": 4}
-BODY_INDEX = {n: i for i, n in enumerate(BODY_PARTS)}
 
 
 @dataclass
@@ -47,8 +48,11 @@ class SynthSample:
     jpeg_quality: int
 
 
-def sample_seed(seed: int, index: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence([seed, index])
+def sample_seed(seed: int, task: str, index: int, attempt: int = 0) -> np.random.SeedSequence:
+    """Seed of sample ``index``: (seed, task number, index), plus the attempt for redraws.
+    The task is part of it so that body, hand and face sets of one seed show other people."""
+    key = [seed, TASKS.index(task), index]
+    return np.random.SeedSequence(key + ([attempt] if attempt else []))
 
 
 def tight_box(points: np.ndarray, scale: float) -> np.ndarray:
@@ -58,17 +62,15 @@ def tight_box(points: np.ndarray, scale: float) -> np.ndarray:
     return np.concatenate((c - half, 2.0 * half))
 
 
-def part_box(kp2d: np.ndarray, inside: np.ndarray, idx: np.ndarray, name: str, scale: float) -> np.ndarray:
+def part_box(
+    kp2d: np.ndarray, inside: np.ndarray, idx: np.ndarray, name: str, scale: float
+) -> np.ndarray:
     """(5,) xywh + confidence: tight box of the subset's keypoints inside the image (all of
     them when too few are), confidence 1 when enough are inside."""
     ok = inside[idx]
     enough = int(ok.sum()) >= min(MIN_IN_IMAGE[name], len(idx))
     pts = kp2d[idx][ok] if enough else kp2d[idx]
     return np.concatenate((tight_box(pts, scale), [1.0 if enough else 0.0]))
-
-
-def _world_to_cam(p: Person, cam: S.Camera) -> np.ndarray:
-    return p.verts @ cam.R.T + cam.t
 
 
 def task_camera(cfg: SynthConfig, tables: ModelTables, main: Person, rng: np.random.Generator):
@@ -97,9 +99,9 @@ def task_camera(cfg: SynthConfig, tables: ModelTables, main: Person, rng: np.ran
         across = kp[n(f"{side}_Pinky_1")] - kp[n(f"{side}_Index_1")]
         normal = np.cross(fwd, across)
         normal *= rng.choice([-1.0, 1.0]) / max(np.linalg.norm(normal), 1e-9)
-        body = tables.body_labels
-        near = np.isin(body, [BODY_INDEX[side + p] for p in ("_forearm", "_wrist", "_hand")])
-        k, r, t = S.close_up(rng, main.verts, kp[idx].mean(0), normal, (0.25, 0.7), 45.0, near)
+        k, r, t = S.close_up(
+            rng, main.verts, kp[idx].mean(0), normal, (0.25, 0.7), 45.0, tables.arm_end(side)
+        )
         meta["hand_side"] = side
         name = f"{side.lower()}hand"
     else:
@@ -114,7 +116,9 @@ def task_camera(cfg: SynthConfig, tables: ModelTables, main: Person, rng: np.ran
                              tables.face_labels >= 0)  # fmt: skip
         name = "face"
     uv = S.project(kp[idx] @ r.T + t, k)
-    k_img, a = S.crop_camera(k, tight_box(uv, PART_BOX_SCALE[cfg.task]), STAGE_AUGMENT[cfg.task].box_scale, size)
+    k_img, a = S.crop_camera(
+        k, tight_box(uv, PART_BOX_SCALE[cfg.task]), STAGE_AUGMENT[cfg.task].box_scale, size
+    )
     meta["part"] = name
     return S.Camera(k_img, r, t, size), meta
 
@@ -181,128 +185,146 @@ def _shade(normals, faces, albedo, fidx, bary, k, light) -> tuple[np.ndarray, np
 def _antialias(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Soften the silhouette's stair steps: blend a blurred copy on a thin band at the edge."""
     m = mask.astype(np.uint8)
-    band = (cv2.dilate(m, np.ones((3, 3), np.uint8)) != cv2.erode(m, np.ones((3, 3), np.uint8)))
+    band = cv2.dilate(m, np.ones((3, 3), np.uint8)) != cv2.erode(m, np.ones((3, 3), np.uint8))
     blur = cv2.blur(img, (3, 3))
     img[band] = 0.5 * img[band] + 0.5 * blur[band]
     return img
 
 
-def _visibility(kp_cam, kp2d, inside, fidx, depth, owner_main, face_body, kp_parts, kp_kind, occ):
-    """(K,) bool visible: inside, and nothing nearer than the tolerances covers it."""
+def _visibility(kp_cam, kp2d, inside, fidx, depth, nf, tables: ModelTables, occ):
+    """(K,) bool visible: inside the image, not under an occluder, and no surface nearer than
+    the tolerances covers it (a keypoint inside a limb is seen when its own limb is in front,
+    up to ``TOL_PART``; any other surface may be at most ``TOL_ANY`` in front)."""
     size = fidx.shape[0]
-    vis = inside.copy()
     ix = np.clip(np.round(kp2d[:, 0]).astype(int), 0, size - 1)
     iy = np.clip(np.round(kp2d[:, 1]).astype(int), 0, size - 1)
-    f = fidx[iy, ix]
-    z = depth[iy, ix]
-    covered = f >= 0
-    ahead = z < kp_cam[:, 2] - TOL_ANY
-    part = np.where(owner_main[iy, ix], face_body[np.maximum(f, 0)], -1)
-    own = (part >= 0) & kp_parts[np.arange(len(kp2d)), np.maximum(part, 0)]
-    tol = np.array([TOL_PART[k] for k in kp_kind])
-    own_ok = own & (z >= kp_cam[:, 2] - tol)
-    vis &= ~(covered & ahead & ~own_ok)
-    if occ is not None:
-        vis &= ~occ[iy, ix]
-    return vis
+    f, z = fidx[iy, ix], depth[iy, ix]
+    ahead = (f >= 0) & (z < kp_cam[:, 2] - TOL_ANY)
+    part = np.where((f >= 0) & (f < nf), tables.face_body[np.clip(f, 0, nf - 1)], -1)
+    own = (part >= 0) & tables.kp_parts[np.arange(len(kp2d)), np.maximum(part, 0)]
+    tol = np.array([TOL_PART[k] for k in tables.kp_kind])
+    vis = inside & ~(ahead & ~(own & (z >= kp_cam[:, 2] - tol)))
+    return vis if occ is None else vis & ~occ[iy, ix]
+
+
+def _render(tables, cam, main_cam, albedo, extras, rng):
+    """Rasterize and shade every person over a background: image (S, S, 3) float in [0, 1],
+    the scene's face index and depth (S, S), and the main person's own face index (S, S)."""
+    size, faces = cam.size, tables.faces_np
+    nv = main_cam.shape[0]
+    verts = np.concatenate([main_cam] + [v for _, v in extras])
+    faces_all = np.concatenate([faces + i * nv for i in range(1 + len(extras))])
+    albedo = np.concatenate([albedo] + [p.albedo for p, _ in extras])
+    cull = tables.cull_backfaces
+    fidx, bary, depth = _raster(verts, torch.as_tensor(faces_all), cam.K, size, cull)
+    own = _raster(main_cam, tables.faces, cam.K, size, cull)[0] if extras else fidx
+    light = sample_lighting(rng)
+    img = background(rng, size).reshape(-1, 3).copy()
+    normals = np.concatenate([tables.vertex_normals(v) for v in np.split(verts, 1 + len(extras))])
+    colours, pix = _shade(normals, faces_all, albedo, fidx, bary, cam.K, light)
+    img[pix] = colours
+    img = _antialias(img.reshape(size, size, 3).astype(np.float32), fidx >= 0)
+    return img, fidx, depth, own
+
+
+def _boxes(cfg, tables, kp2d, inside, meta) -> dict[str, np.ndarray]:
+    """Person and part boxes (5,) each; hand and face crops use their part box as the person
+    box, and switch off the other part boxes (only the crop's own part is meant)."""
+    n = len(kp2d)
+    boxes = {"body": part_box(kp2d, inside, np.arange(n), "body", PART_BOX_SCALE["body"])}
+    for name in ("lhand", "rhand", "face"):
+        if name in tables.subsets:
+            scale = PART_BOX_SCALE["face" if name == "face" else "hand"]
+            boxes[name] = part_box(kp2d, inside, tables.subsets[name], name, scale)
+    if cfg.task in ("hand", "face"):
+        boxes["body"] = boxes[meta["part"]].copy()
+        for name in ("lhand", "rhand"):
+            if name != meta["part"] and name in boxes:
+                boxes[name][4] = 0.0
+    return boxes
+
+
+def _part_maps(tables, own_fidx, frame) -> dict[str, np.ndarray]:
+    """Body, hand and face part maps (S, S) uint8 of the main person: label + 1, 0 elsewhere."""
+    parts = {}
+    for name, lab in (
+        ("body", tables.face_body),
+        ("hand", tables.face_hand),
+        ("face", tables.face_face),
+    ):
+        m = np.where(own_fidx >= 0, lab[np.maximum(own_fidx, 0)] + 1, 0).astype(np.uint8)
+        if frame is not None:
+            m[~frame] = 0
+        parts[name] = m
+    return parts
+
+
+def _camera_noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Float image in [0, 1] -> uint8, sometimes slightly blurred, with sensor noise."""
+    img = img * 255.0
+    if rng.uniform() < 0.25:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2) * img.shape[0] / 256)
+    img = img + rng.normal(0.0, rng.uniform(0.0, 5.0), img.shape)
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 
 def make_sample(cfg: SynthConfig, tables: ModelTables, index: int) -> SynthSample:
-    """Generate sample ``index`` of the dataset ``cfg`` describes."""
-    streams = [np.random.default_rng(s) for s in sample_seed(cfg.seed, index).spawn(5)]
+    """Generate sample ``index`` of the dataset ``cfg`` describes.
+
+    A hand or face crop whose part the body itself hides (an arm across the face, a hand
+    inside a thigh) is drawn again from the next attempt's seed, at most ``MAX_ATTEMPTS`` times.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        sample = _attempt(cfg, tables, index, attempt, last=attempt == MAX_ATTEMPTS - 1)
+        if sample is not None:
+            return sample
+    raise AssertionError("the last attempt always returns a sample")
+
+
+def _attempt(cfg, tables, index, attempt, last) -> SynthSample | None:
+    streams = [
+        np.random.default_rng(s) for s in sample_seed(cfg.seed, cfg.task, index, attempt).spawn(5)
+    ]
     rng_person, rng_cam, rng_extra, rng_look, rng_post = streams
     size = cfg.size
     main = sample_person(tables, rng_person)
     cam, meta = task_camera(cfg, tables, main, rng_cam)
-    main_cam = _world_to_cam(main, cam)  # (V, 3)
+    main_cam, kp_cam, go, transl = camera_view(tables, main, cam.R, cam.t)  # (V, 3), (K, 3)
     extras = _extras(cfg, tables, cam.t, cam, rng_extra)
-    faces = tables.faces_np
-    nv, nf = main_cam.shape[0], faces.shape[0]
-    verts_all = np.concatenate([main_cam] + [v for _, v in extras])
-    faces_all = np.concatenate([faces + i * nv for i in range(1 + len(extras))])
-    albedo = np.concatenate([main.albedo] + [p.albedo for p, _ in extras])
-    cull = tables.cull_backfaces
-    fidx, bary, depth = _raster(verts_all, torch.as_tensor(faces_all), cam.K, size, cull)
-    if extras:
-        mfidx = _raster(main_cam, tables.faces, cam.K, size, cull)[0]
-    else:
-        mfidx = fidx
+    img, fidx, depth, own = _render(tables, cam, main_cam, main.albedo, extras, rng_look)
 
-    # image
-    light = sample_lighting(rng_look)
-    img = background(rng_look, size).reshape(-1, 3).copy()
-    normals = np.concatenate([tables.vertex_normals(main_cam)] + [tables.vertex_normals(v) for _, v in extras])
-    colours, pix = _shade(normals, faces_all, albedo, fidx, bary, cam.K, light)
-    img[pix] = colours
-    img = _antialias(img.reshape(size, size, 3).astype(np.float32), fidx >= 0)
-
-    # keypoints
-    kp_cam = main.keypoints @ cam.R.T + cam.t  # (K, 3)
-    kp2d = S.project(kp_cam, cam.K)
+    kp2d = S.project(kp_cam, cam.K)  # (K, 2)
     frame = _frame_mask(cam)
     inside = (kp_cam[:, 2] > 0) & ((kp2d >= -0.5) & (kp2d <= size - 0.5)).all(1)
     if frame is not None:
         ix = np.clip(np.round(kp2d).astype(int), 0, size - 1)
         inside &= frame[ix[:, 1], ix[:, 0]]
-    boxes = {"body": part_box(kp2d, inside, np.arange(len(kp2d)), "body", PART_BOX_SCALE["body"])}
-    for name in ("lhand", "rhand", "face"):
-        if name in tables.subsets:
-            kind = "face" if name == "face" else "hand"
-            boxes[name] = part_box(kp2d, inside, tables.subsets[name], name, PART_BOX_SCALE[kind])
-    if cfg.task == "hand":
-        target = meta["part"]
-        boxes["body"] = boxes[target].copy()
-        for name in ("lhand", "rhand"):
-            if name != target and name in boxes:
-                boxes[name][4] = 0.0
-    elif cfg.task == "face":
-        boxes["body"] = boxes["face"].copy()
-        for name in ("lhand", "rhand"):
-            if name in boxes:
-                boxes[name][4] = 0.0
-
+    boxes = _boxes(cfg, tables, kp2d, inside, meta)
+    if cfg.task in ("hand", "face") and not last:
+        seen = _visibility(kp_cam, kp2d, inside, fidx, depth, len(tables.faces_np), tables, None)
+        if seen[tables.subsets[meta["part"]]].sum() < MIN_SEEN[cfg.task]:
+            return None
     occ = None
     if rng_post.uniform() < cfg.occluder_prob:
         occ_img, occ = occluders(rng_post, size, boxes["body"][:4])
         img[occ] = occ_img[occ]
-    owner_main = np.zeros_like(fidx, bool)
-    owner_main[(fidx >= 0) & (fidx < nf)] = True
-    kind = np.array(["body"] * len(kp2d), dtype=object)
-    for name, subset in tables.subsets.items():
-        if name in ("lhand", "rhand"):
-            kind[subset[1:]] = "hand"
-        elif name == "face":
-            kind[subset] = "face"
-    vis = _visibility(kp_cam, kp2d, inside, fidx, depth, owner_main, tables.face_body,
-                      tables.kp_parts, kind, occ)  # fmt: skip
-
-    # part maps of the main person alone
-    parts = {}
-    for name, lab in (("body", tables.face_body), ("hand", tables.face_hand), ("face", tables.face_face)):
-        m = np.where(mfidx >= 0, lab[np.maximum(mfidx, 0)] + 1, 0)
-        parts[name] = np.clip(m, 0, 255).astype(np.uint8)
+    vis = _visibility(kp_cam, kp2d, inside, fidx, depth, tables.faces_np.shape[0], tables, occ)
+    parts = _part_maps(tables, own, frame)
     if frame is not None:
         img[~frame] = 0.0
-        for m in parts.values():
-            m[~frame] = 0
-
-    # camera noise
-    img = img * 255.0
-    if rng_post.uniform() < 0.25:
-        img = cv2.GaussianBlur(img, (0, 0), rng_post.uniform(0.4, 1.2) * size / 256)
-    img = img + rng_post.normal(0.0, rng_post.uniform(0.0, 5.0), img.shape)
-    image = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    image = _camera_noise(img, rng_post)
     quality = int(rng_post.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
-
-    record = _record(cfg, tables, main, cam, kp_cam, kp2d, vis, inside, boxes, index, meta, extras, occ)
+    meta["attempt"] = attempt
+    record = _record(tables, main, cam, (go, transl), (kp_cam, kp2d, vis, inside), boxes,
+                     index, meta, len(extras), occ is not None)  # fmt: skip
     return SynthSample(image, parts, record, quality)
 
 
-def _record(cfg, tables, main, cam, kp_cam, kp2d, vis, inside, boxes, index, meta, extras, occ):
+def _record(tables, main, cam, go_transl, keypoints, boxes, index, meta, n_extra, occluded):
     """Flat per-sample arrays: parameters in the camera frame, keypoints, boxes, camera, meta."""
-    go = cam.R @ main.world
+    go, transl = go_transl
+    kp_cam, kp2d, vis, inside = keypoints
     go_aa = matrix_to_axis_angle(torch.from_numpy(go)).numpy()
-    transl = cam.t + (cam.R - np.eye(3)) @ main.pivot
     g = tables.group
     rec: dict[str, np.ndarray] = {
         f"{g}.global_orient": go_aa.astype(np.float32),
@@ -326,11 +348,12 @@ def _record(cfg, tables, main, cam, kp_cam, kp2d, vis, inside, boxes, index, met
         "meta.activity": np.array(main.pose.activity),
         "meta.grips": np.array("/".join(main.pose.grips)),
         "meta.age_group": np.array(main.age),
-        "meta.num_people": np.array(1 + len(extras), np.int64),
-        "meta.occluded": np.array(int(occ is not None), np.uint8),
+        "meta.num_people": np.array(1 + n_extra, np.int64),
+        "meta.occluded": np.array(int(occluded), np.uint8),
         "meta.truncated": np.array(meta["truncated"], np.uint8),
         "meta.hand_side": np.array(meta["hand_side"]),
         "meta.frame_xyxy": _frame_xyxy(cam).astype(np.float32),
+        "meta.attempt": np.array(meta["attempt"], np.uint8),
     })  # fmt: skip
     for name in ("lhand", "rhand", "face"):
         if name in boxes:

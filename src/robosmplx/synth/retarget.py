@@ -94,14 +94,20 @@ def rest_keypoints(model) -> dict[str, np.ndarray]:
     return out
 
 
-def rest_corrections(ref: dict[str, np.ndarray], mod: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def rest_corrections(
+    ref: dict[str, np.ndarray], mod: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Joint -> (3, 3) correction C for every joint of :data:`TABLE` both layouts can place."""
     out: dict[str, np.ndarray] = {}
     for joint, (_, seg, parent) in TABLE.items():  # parents come first in TABLE
         cp = out.get(parent, np.eye(3)) if parent else np.eye(3)
         if seg == "hand_frame":
             s = joint[0]
-            ok = all(f"{s}_{n}" in d for d in (ref, mod) for n in ("Wrist", "Middle_1", "Index_1", "Pinky_1"))
+            ok = all(
+                f"{s}_{n}" in d
+                for d in (ref, mod)
+                for n in ("Wrist", "Middle_1", "Index_1", "Pinky_1")
+            )
             out[joint] = _hand_frame(ref, s) @ _hand_frame(mod, s).T if ok else cp
         elif seg is not None and all(n in ref and n in mod for n in seg):
             d_mod, d_ref = mod[seg[1]] - mod[seg[0]], ref[seg[1]] - ref[seg[0]]
@@ -142,7 +148,9 @@ class Retarget:
         self.ref_index = {b: i for i, b in enumerate(BODY_BONES)}
         for side in "LR":
             self.ref_index.update({b: ("hand", side, i) for i, b in enumerate(hand_bones(side))})
-        self.hand_means = {g: m.double().numpy() for g, m in getattr(model, "hand_means", {}).items()}
+        self.hand_means = {
+            g: m.double().numpy() for g, m in getattr(model, "hand_means", {}).items()
+        }
 
     def _ref_rotation(self, bones: tuple[str, ...], mats: dict) -> np.ndarray:
         r = np.eye(3)
@@ -151,7 +159,9 @@ class Retarget:
             r = r @ (mats["hand", i[1]][i[2]] if isinstance(i, tuple) else mats["body"][i])
         return r
 
-    def params(self, pose: RefPose, betas: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def params(
+        self, pose: RefPose, betas: np.ndarray, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
         """Groups other than ``global_orient``/``transl``: rotations (N, 3) axis-angle, vectors (n,)."""
         spec = self.model.spec
         if self.family == "anny":

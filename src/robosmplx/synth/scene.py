@@ -62,10 +62,14 @@ def project(points_cam: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 def intrinsics(focal: float, width: float, height: float) -> np.ndarray:
     """(3, 3) pinhole intrinsics with the principal point at the image centre."""
-    return np.array([[focal, 0.0, (width - 1) / 2.0], [0.0, focal, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
+    return np.array(
+        [[focal, 0.0, (width - 1) / 2.0], [0.0, focal, (height - 1) / 2.0], [0.0, 0.0, 1.0]]
+    )
 
 
-def place(points: np.ndarray, k: np.ndarray, center: np.ndarray, extent: float, iters: int = 3) -> np.ndarray:
+def place(
+    points: np.ndarray, k: np.ndarray, center: np.ndarray, extent: float, iters: int = 3
+) -> np.ndarray:
     """(3,) translation t so that ``points + t`` (camera axes) project to a box centred at
     ``center`` (2,) px whose longer side is ``extent`` px."""
     f = float(k[0, 0])
@@ -115,7 +119,9 @@ def frame_person(
     return k, r, t, truncated
 
 
-def crop_camera(k_frame: np.ndarray, box_xywh: np.ndarray, box_scale: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+def crop_camera(
+    k_frame: np.ndarray, box_xywh: np.ndarray, box_scale: float, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The pipeline's crop of ``box_xywh`` (frame pixels) as (K_image (3, 3), affine (2, 3))."""
     center, side = square_box(box_xywh, box_scale)
     a = crop_affine(center, max(side, 1.0), size)
@@ -186,7 +192,9 @@ def place_extra(
     """Translation for an extra person (vertices ``verts_cam0`` already rotated into camera
     axes) beside or behind the main one at ``main_t``; None if it would touch the camera."""
     side = rng.choice([-1.0, 1.0])
-    t = main_t + np.array([side * rng.uniform(0.55, 1.6), rng.normal(0.0, 0.08), rng.uniform(-0.6, 2.5)])
+    t = main_t + np.array(
+        [side * rng.uniform(0.55, 1.6), rng.normal(0.0, 0.08), rng.uniform(-0.6, 2.5)]
+    )
     if (verts_cam0[:, 2] + t[2]).min() < min_depth:
         return None
     return t

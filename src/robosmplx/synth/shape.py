@@ -27,7 +27,9 @@ def _gender(rng: np.random.Generator) -> float:
     return rng.uniform(0.0, 1.0)
 
 
-def sample_anny_phenotype(rng: np.random.Generator, labels: tuple[str, ...]) -> tuple[np.ndarray, str]:
+def sample_anny_phenotype(
+    rng: np.random.Generator, labels: tuple[str, ...]
+) -> tuple[np.ndarray, str]:
     """(len(labels),) phenotype values in [0, 1] and the age group drawn."""
     names = list(AGE_GROUPS)
     w = np.array([AGE_GROUPS[n][0] for n in names])

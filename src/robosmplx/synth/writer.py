@@ -83,9 +83,15 @@ def prepare_output(out: Path, cfg: SynthConfig) -> None:
         try:
             have = json.loads(cfg_path.read_text())
         except (OSError, ValueError) as e:
-            raise DataError(f"{cfg_path}: unreadable ({e}); delete it only if {out} is empty") from None
+            raise DataError(
+                f"{cfg_path}: unreadable ({e}); delete it only if {out} is empty"
+            ) from None
         if have != json.loads(json.dumps(want)):
-            diff = sorted(k for k in set(have) | set(want) if have.get(k) != json.loads(json.dumps(want)).get(k))
+            diff = sorted(
+                k
+                for k in set(have) | set(want)
+                if have.get(k) != json.loads(json.dumps(want)).get(k)
+            )
             raise DataError(
                 f"{out} holds a synthetic dataset made with other settings ({', '.join(diff)} "
                 f"differ: {cfg_path}); use another --out, or the same settings to resume or extend it"
@@ -103,15 +109,26 @@ def _load_record(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
-        raise DataError(f"{path}: unreadable sample record ({e}); delete it and rerun to redo that sample") from None
+        raise DataError(
+            f"{path}: unreadable sample record ({e}); delete it and rerun to redo that sample"
+        ) from None
 
 
-def assemble(out: Path, count: int, cfg: SynthConfig, keypoint_names: tuple[str, ...], group: str, body_model: str) -> Path:
+def assemble(
+    out: Path,
+    count: int,
+    cfg: SynthConfig,
+    keypoint_names: tuple[str, ...],
+    group: str,
+    body_model: str,
+) -> Path:
     """Stack the records 0..count-1 into ``OUT/humandata.npz`` (HumanData, no pickles)."""
     out = Path(out)
     missing = sorted(set(range(count)) - done_indices(out, count))
     if missing:
-        raise DataError(f"{out}: {len(missing)} samples have no record yet (first {missing[0]}); rerun to finish them")
+        raise DataError(
+            f"{out}: {len(missing)} samples have no record yet (first {missing[0]}); rerun to finish them"
+        )
     records = [_load_record(record_path(out, i)) for i in range(count)]
     data: dict[str, np.ndarray] = {k: np.stack([r[k] for r in records]) for k in records[0]}
     k = data["K"]

@@ -1,4 +1,4 @@
-"""Lightning callbacks of the trainer: periodic checkpoints, RNG state, and the final model.
+"""Lightning callbacks of the trainer: periodic checkpoints, RNG state, the loss history.
 
 Checkpoints go through the trainer (``trainer.save_checkpoint``), so Lightning collects every
 piece of state on every process and the :class:`SafetensorsCheckpointIO` plugin writes it on rank
@@ -8,6 +8,7 @@ piece of state on every process and the :class:`SafetensorsCheckpointIO` plugin 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import lightning as L
@@ -21,7 +22,13 @@ class PeriodicCheckpoint(L.Callback):
     """Save every ``every_n_steps`` optimiser steps (0: never) and at the end of every
     ``every_n_epochs``-th epoch (0: never); keep the newest ``keep_last`` (0: all)."""
 
-    def __init__(self, ckpt_dir: str | Path, every_n_steps: int = 0, every_n_epochs: int = 1, keep_last: int = 2):
+    def __init__(
+        self,
+        ckpt_dir: str | Path,
+        every_n_steps: int = 0,
+        every_n_epochs: int = 1,
+        keep_last: int = 2,
+    ):
         self.ckpt_dir = Path(ckpt_dir)
         self.every_n_steps = every_n_steps
         self.every_n_epochs = every_n_epochs
@@ -45,10 +52,13 @@ class PeriodicCheckpoint(L.Callback):
             return
         found = sorted(p for p in self.ckpt_dir.glob("step=*") if p.is_dir())
         for old in found[: -self.keep_last]:
-            trainer_io_remove(old)
+            shutil.rmtree(old, ignore_errors=True)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.every_n_steps > 0 and trainer.global_step % self.every_n_steps == 0:
+        stepped = (
+            batch_idx + 1
+        ) % trainer.accumulate_grad_batches == 0  # no half-accumulated state
+        if stepped and self.every_n_steps > 0 and trainer.global_step % self.every_n_steps == 0:
             self._save(trainer)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -57,12 +67,6 @@ class PeriodicCheckpoint(L.Callback):
 
     def on_train_end(self, trainer, pl_module) -> None:
         self._save(trainer)
-
-
-def trainer_io_remove(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 class RNGState(L.Callback):
@@ -95,7 +99,13 @@ class RNGState(L.Callback):
         random.setstate((version, tuple(internal), gauss))
         n = state["numpy"]
         np.random.set_state(
-            (n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"])
+            (
+                n["name"],
+                n["keys"].numpy().astype(np.uint32),
+                n["pos"],
+                n["has_gauss"],
+                n["cached_gaussian"],
+            )
         )
         torch.set_rng_state(state["torch"])
         if "cuda" in state and torch.cuda.is_available():

@@ -46,7 +46,12 @@ def model_document(net: torch.nn.Module) -> dict:
     from robosmplx.config import to_dict
     from robosmplx.models import checkpoint as mc
 
-    return {"format": mc.FORMAT, "version": mc.VERSION, "kind": net.kind, "config": to_dict(net.config)}
+    return {
+        "format": mc.FORMAT,
+        "version": mc.VERSION,
+        "kind": net.kind,
+        "config": to_dict(net.config),
+    }
 
 
 class SafetensorsCheckpointIO(CheckpointIO):
@@ -77,8 +82,14 @@ class SafetensorsCheckpointIO(CheckpointIO):
                 k: v for k, v in weights.items() if not k.startswith(NET_PREFIX)
             }
             tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.items()}
-            save_file(tensors, str(tmp / f"{MODEL_STEM}.safetensors"), metadata={"format": "robosmplx-model"})
-            atomic_write_text(tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(self.model_doc, sort_keys=False))
+            save_file(
+                tensors,
+                str(tmp / f"{MODEL_STEM}.safetensors"),
+                metadata={"format": "robosmplx-model"},
+            )
+            atomic_write_text(
+                tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(self.model_doc, sort_keys=False)
+            )
             save_tree(state, tmp / STATE_STEM)
             if self.config_text:
                 atomic_write_text(tmp / "config.yaml", self.config_text)
@@ -97,7 +108,9 @@ class SafetensorsCheckpointIO(CheckpointIO):
             raise
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict[str, Any]:
-        return read_checkpoint(path, map_location if isinstance(map_location, str | torch.device) else "cpu")
+        return read_checkpoint(
+            path, map_location if isinstance(map_location, str | torch.device) else "cpu"
+        )
 
     def remove_checkpoint(self, path) -> None:
         shutil.rmtree(path, ignore_errors=True)

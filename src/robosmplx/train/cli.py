@@ -12,13 +12,19 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", help="YAML config file or bundled name (cpu/body, paper/hand, ...)")
-    p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. optim.lr=1e-4")
+    p.add_argument(
+        "config", nargs="?", help="YAML config file or bundled name (cpu/body, paper/hand, ...)"
+    )
+    p.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="config overrides, e.g. optim.lr=1e-4"
+    )
     p.add_argument(
         "--schedule", choices=("cpu", "paper"),
         help="run the five bundled stages in order (hand, face, body, wholebody, wholebody_finetune)",
     )  # fmt: skip
-    p.add_argument("--fresh", action="store_true", help="ignore existing checkpoints in the run folder")
+    p.add_argument(
+        "--fresh", action="store_true", help="ignore existing checkpoints in the run folder"
+    )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
 
@@ -65,13 +71,16 @@ def run(args) -> int:
     results = []
     for cfg in cfgs:
         if not args.json:
-            print(f"robosmplx train: stage {cfg.stage}, preset {cfg.model.preset}, run {cfg.logging.run_dir}")
+            print(
+                f"robosmplx train: stage {cfg.stage}, preset {cfg.model.preset}, run {cfg.logging.run_dir}"
+            )
         result = train(cfg)
         results.append(result.to_dict())
         if not args.json:
+            resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
             print(
                 f"robosmplx train: {cfg.stage} done, {result.global_step} steps in "
-                f"{result.seconds:.0f} s; network: {result.final_model}"
+                f"{result.seconds:.0f} s{resumed}; network: {result.final_model}"
             )
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2))

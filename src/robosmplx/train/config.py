@@ -110,7 +110,7 @@ class TrainerSection:
     grad_clip: max gradient norm (0: off). sync_batchnorm: batch statistics over all GPUs
     in multi-GPU runs (small per-GPU batches); CPU runs keep per-process statistics."""
 
-    max_epochs: int = 1
+    max_epochs: int | None = None  # None: unlimited when max_steps is set, else 1
     max_steps: int = -1
     precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed", "64-true"] = "auto"
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
@@ -165,10 +165,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         d = self.data
         if d.batch_size < 1 or d.num_workers < 0:
-            raise ConfigError(f"data.batch_size must be >= 1 and num_workers >= 0 (got {d.batch_size}, {d.num_workers})")
+            raise ConfigError(
+                f"data.batch_size must be >= 1 and num_workers >= 0 (got {d.batch_size}, {d.num_workers})"
+            )
         if self.optim.lr <= 0:
             raise ConfigError(f"optim.lr must be positive, got {self.optim.lr}")
-        if self.trainer.max_epochs < 1 and self.trainer.max_steps < 1:
+        t = self.trainer
+        if t.max_epochs is not None and t.max_epochs < 1 and t.max_steps < 1:
             raise ConfigError("set trainer.max_epochs or trainer.max_steps to at least 1")
         m = self.model
         if self.stage != "wholebody" and (m.body_init or m.hand or m.face):
@@ -205,7 +208,9 @@ def resolve_config_path(path: str | Path) -> Path:
     for cand in (PACKAGE_CONFIGS / rel, PACKAGE_CONFIGS / rel.with_suffix(".yaml")):
         if cand.is_file():
             return cand
-    bundled = sorted(str(q.relative_to(PACKAGE_CONFIGS).with_suffix("")) for q in PACKAGE_CONFIGS.rglob("*.yaml"))
+    bundled = sorted(
+        str(q.relative_to(PACKAGE_CONFIGS).with_suffix("")) for q in PACKAGE_CONFIGS.rglob("*.yaml")
+    )
     raise ConfigError(f"{path}: config file not found; bundled configs: {', '.join(bundled)}")
 
 
@@ -223,7 +228,9 @@ def config_from_dict(data: dict, overrides=(), where: str = "TrainConfig") -> Tr
     data = apply_overrides(dict(data), [_numeric_override(o) for o in overrides])
     stage = data.get("stage")
     if stage not in ("body", "hand", "face", "wholebody"):
-        raise ConfigError(f"{where}: 'stage' must be one of body, hand, face, wholebody (got {stage!r})")
+        raise ConfigError(
+            f"{where}: 'stage' must be one of body, hand, face, wholebody (got {stage!r})"
+        )
     merged = _merge(stage_defaults(stage), data)
     return from_dict(TrainConfig, merged, where=where)
 

@@ -122,8 +122,10 @@ class TrainDataModule(L.LightningDataModule):
             raise DataError("data.train is empty: name at least one HumanData file to train on")
         if self.train_sets is None:
             self.train_sets = [self._dataset(s, True) for s in self.cfg.data.train]
+            _check_layouts(self.train_sets, self.cfg.data.train)
         if self.val_sets is None:
             self.val_sets = [self._dataset(s, False) for s in self.cfg.data.val]
+            _check_layouts(self.val_sets, self.cfg.data.val)
 
     def _rank(self) -> tuple[int, int]:
         t = self.trainer
@@ -155,6 +157,17 @@ class TrainDataModule(L.LightningDataModule):
             MixSource(self.val_sets), batch_size=self.cfg.data.batch_size, sampler=sampler,
             num_workers=self.cfg.data.num_workers,
         )  # fmt: skip
+
+
+def _check_layouts(datasets: list, sources) -> None:
+    """Samples of all sources must batch together (same crop, groups and keypoint count)."""
+    sigs = [d.signature for d in datasets]
+    for src, sig in zip(sources[1:], sigs[1:]):
+        if sig != sigs[0]:
+            raise DataError(
+                f"{src.path}: its samples do not batch with {sources[0].path}'s "
+                f"({sig} vs {sigs[0]}); mix files of the same body model and stage"
+            )
 
 
 def _test_time(aug):

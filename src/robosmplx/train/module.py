@@ -23,7 +23,9 @@ def downscale_affine(src: int, dst: int, batch: int, like: Tensor) -> Tensor:
     """(B, 2, 3) affine taking pixels of a ``src`` image to the same view resized to ``dst``
     (pixel centres kept: u' = (u + 0.5) r - 0.5)."""
     r = dst / src
-    a = torch.tensor([[r, 0.0, 0.5 * r - 0.5], [0.0, r, 0.5 * r - 0.5]], dtype=like.dtype, device=like.device)
+    a = torch.tensor(
+        [[r, 0.0, 0.5 * r - 0.5], [0.0, r, 0.5 * r - 0.5]], dtype=like.dtype, device=like.device
+    )
     return a.expand(batch, 2, 3)
 
 
@@ -40,6 +42,16 @@ class TrainModule(L.LightningModule):
         self.net = net if net is not None else build_network(cfg, body_model)
         self.is_wholebody = getattr(self.net, "kind", "") == "wholebody"
         self.input_size = network_input_size(self.net)
+        crop = cfg.augment.crop_size
+        if (crop != self.input_size) if not self.is_wholebody else (crop < self.input_size):
+            from robosmplx.errors import ConfigError
+
+            raise ConfigError(
+                f"augment.crop_size {crop} does not fit model.preset {cfg.model.preset!r}, whose "
+                f"{'body crop' if self.is_wholebody else 'input'} is {self.input_size} px; set "
+                f"augment.crop_size={self.input_size if not self.is_wholebody else 2 * self.input_size} "
+                "or model.overrides.input_size"
+            )
         loss = cfg.loss
         self.objective = Objective(
             body_model, cfg.stage, loss.weights, loss.options, focal_length=loss.focal_length,
@@ -66,7 +78,9 @@ class TrainModule(L.LightningModule):
         on_step = prefix == "train"
         logged = {f"{prefix}/{k}": v.detach() for k, v in terms.items()}
         logged[f"{prefix}/loss"] = total.detach()
-        self.log_dict(logged, on_step=on_step, on_epoch=not on_step, batch_size=n, sync_dist=not on_step)
+        self.log_dict(
+            logged, on_step=on_step, on_epoch=not on_step, batch_size=n, sync_dist=not on_step
+        )
         return total, pred
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
@@ -76,7 +90,7 @@ class TrainModule(L.LightningModule):
 
             raise RoboSMPLXError(
                 f"training loss became {float(total)} at step {self.global_step}; lower optim.lr, "
-                "set trainer.grad_clip, or check the data (robosmplx data visualize)"
+                "set trainer.grad_clip, or check the data (robosmplx.data.visualize draws a sample)"
             )
         return total
 
@@ -97,5 +111,7 @@ class TrainModule(L.LightningModule):
         opt = cls(params, lr=o.lr, weight_decay=o.weight_decay)
         if not o.milestones:
             return opt
-        sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(o.milestones), gamma=o.gamma)
+        sched = torch.optim.lr_scheduler.MultiStepLR(
+            opt, milestones=list(o.milestones), gamma=o.gamma
+        )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": o.interval}}

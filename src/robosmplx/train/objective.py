@@ -75,7 +75,8 @@ class Objective(nn.Module):
             raise ConfigError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
         self.__dict__["body_model"] = body_model  # not a submodule: no weights of ours
         self.stage, self.weights, self.options = stage, weights, options
-        self.focal_length, self.render_sigma, self.render_gamma = focal_length, render_sigma, render_gamma
+        self.focal_length = focal_length
+        self.render_sigma, self.render_gamma = render_sigma, render_gamma
         self.box_crop_size = box_crop_size
         layout = body_model.keypoint_layout
         self.num_keypoints = len(layout)
@@ -140,7 +141,9 @@ class Objective(nn.Module):
         )
 
     # -- the objective ------------------------------------------------------------------------
-    def forward(self, pred: Prediction, batch: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+    def forward(
+        self, pred: Prediction, batch: Mapping[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         dev = batch["img"].device
         with torch.autocast(dev.type, enabled=False):
             terms = self._terms(pred, batch)
@@ -210,7 +213,9 @@ class Objective(nn.Module):
                     pv, gv = pv.index_select(1, idx), gv.index_select(1, idx)
                 terms["vertices"] = L.vertices_loss(pv, gv, has)
 
-    def ground_truth_params(self, batch: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], Tensor | None]:
+    def ground_truth_params(
+        self, batch: Mapping[str, Tensor]
+    ) -> tuple[dict[str, Tensor], Tensor | None]:
         """Ground-truth parameters present in ``batch`` (rotmat form) and their joint (B,) flag."""
         spec = self.body_model.spec
         out: dict[str, Tensor] = {}
@@ -309,9 +314,16 @@ class Objective(nn.Module):
                     out["mpjpe"] = _mean(M.mpjpe(p, g, root=root, valid=v), dev)
                 out["pa_mpjpe"] = _mean(M.pa_mpjpe(p, g, valid=v), dev)
             gt_params, has = self.ground_truth_params(batch)
-            spec_keys = {f"{g.name}_rotmat" if g.kind == "rotation" else g.name for g in self.body_model.spec.groups}
+            spec_keys = {
+                f"{g.name}_rotmat" if g.kind == "rotation" else g.name
+                for g in self.body_model.spec.groups
+            }
             if self.stage in ("body", "wholebody") and set(gt_params) == spec_keys:
-                ok = torch.ones(posed.vertices.shape[0], dtype=torch.bool, device=dev) if has is None else has > 0
+                ok = (
+                    torch.ones(posed.vertices.shape[0], dtype=torch.bool, device=dev)
+                    if has is None
+                    else has > 0
+                )
                 if bool(ok.any()):
                     gv = self.pose(gt_params).vertices
                     out["pve"] = _mean(M.pve(posed.vertices[ok], gv[ok]), dev)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -34,7 +35,11 @@ class TrainResult:
     def to_dict(self, with_losses: bool = False) -> dict:
         d = dict(vars(self))
         if not with_losses:
-            d["losses"] = {"count": len(self.losses), "first": self.losses[:1], "last": self.losses[-1:]}
+            d["losses"] = {
+                "count": len(self.losses),
+                "first": self.losses[:1],
+                "last": self.losses[-1:],
+            }
         return d
 
 
@@ -68,7 +73,7 @@ def trainer_kwargs(cfg: TrainConfig) -> dict:
     if precision == "auto":
         precision = "bf16-mixed" if _cuda_visible(t.accelerator) else "32-true"
     return dict(
-        max_epochs=t.max_epochs if t.max_epochs > 0 else -1,
+        max_epochs=(t.max_epochs if t.max_epochs is not None else (-1 if t.max_steps > 0 else 1)),
         max_steps=t.max_steps,
         precision=precision,
         accelerator=t.accelerator,
@@ -105,6 +110,25 @@ def resume_path(cfg: TrainConfig) -> str | None:
     return str(found)
 
 
+class _QuietLightning(logging.Filter):
+    """Drops Lightning's advertising and checkpoint-format notices from the run's output."""
+
+    NOISE = ("litlogger", "weights_only", "LitLogger")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(n in record.getMessage() for n in self.NOISE)
+
+
+def _quiet_lightning() -> None:
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _QuietLightning) for f in lg.filters):
+            lg.addFilter(_QuietLightning())
+        for h in lg.handlers:
+            if not any(isinstance(f, _QuietLightning) for f in h.filters):
+                h.addFilter(_QuietLightning())
+
+
 def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
     """The Lightning Trainer with our checkpoint I/O, callbacks and logger."""
     import lightning as L
@@ -113,6 +137,7 @@ def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
     from robosmplx.train.callbacks import PeriodicCheckpoint, RNGState
     from robosmplx.train.checkpoint import SafetensorsCheckpointIO, model_document
 
+    _quiet_lightning()
     run_dir = Path(cfg.logging.run_dir)
     c = cfg.checkpoint
     cbs = [
@@ -125,7 +150,9 @@ def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
     if logger is None and cfg.logging.tensorboard:
         from lightning.pytorch.loggers import TensorBoardLogger
 
-        logger = TensorBoardLogger(save_dir=str(run_dir), name="", version="tensorboard", default_hp_metric=False)
+        logger = TensorBoardLogger(
+            save_dir=str(run_dir), name="", version="tensorboard", default_hp_metric=False
+        )
     if logger:
         cbs.append(LearningRateMonitor(logging_interval="step"))
     io = SafetensorsCheckpointIO(model_document(module.net), config_yaml(cfg))
@@ -175,9 +202,14 @@ def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
             trainer.fit(module, datamodule=data, ckpt_path=resume)
         except RoboSMPLXError:
             raise
-        except KeyError as e:
-            if resume:
-                raise CheckpointError(f"{resume}: checkpoint does not match this run ({e})") from None
+        except (KeyError, RuntimeError) as e:
+            if resume and (isinstance(e, KeyError) or "state_dict" in str(e)):
+                first = str(e).strip().splitlines()[0][:300]
+                raise CheckpointError(
+                    f"{resume}: checkpoint does not match this run's network or trainer ({first}); "
+                    "resume with the config it was written with, or start over with --fresh "
+                    "(checkpoint.resume=null) or another logging.run_dir"
+                ) from None
             raise
     final = final_model_path(cfg)
     if trainer.is_global_zero:

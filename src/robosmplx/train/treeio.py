@@ -97,7 +97,9 @@ def _decode(value: Any, tensors: dict[str, Tensor], where: str) -> Any:
     if tag == "tuple":
         return tuple(_decode(v, tensors, where) for v in value["items"])
     if tag in ("dict", "counter"):
-        pairs = [(_decode(k, tensors, where), _decode(v, tensors, where)) for k, v in value["items"]]
+        pairs = [
+            (_decode(k, tensors, where), _decode(v, tensors, where)) for k, v in value["items"]
+        ]
         return Counter(dict(pairs)) if tag == "counter" else dict(pairs)
     raise CheckpointError(f"{where}: unknown entry type {tag!r}; written by a newer robosmplx?")
 
