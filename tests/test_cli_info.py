@@ -7,7 +7,9 @@ def test_info_json_reports_both_families(capsys, monkeypatch):
     monkeypatch.delenv("ROBOSMPLX_MODEL_DIR", raising=False)
     assert main(["info", "--json", "--body", "anny-small"]) == 0
     info = json.loads(capsys.readouterr().out)["body_models"]
-    assert info["anny-small"]["available"] and info["anny-small"]["keypoints"]["num_keypoints"] == 137
+    assert (
+        info["anny-small"]["available"] and info["anny-small"]["keypoints"]["num_keypoints"] == 137
+    )
     assert info["anny-small"]["parts"] == {"body": 24, "hand": 16, "face": 15}
     for name in ("smplx", "smpl", "mano", "flame"):
         assert info[name]["available"] is False

@@ -9,7 +9,8 @@ import torch
 import yaml
 
 from robosmplx.cli import main
-from robosmplx.synth import SynthConfig, generate
+from robosmplx.synth.config import SynthConfig
+from robosmplx.synth.generate import generate
 
 
 @pytest.fixture(autouse=True)

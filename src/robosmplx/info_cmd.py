@@ -65,6 +65,8 @@ def run(args) -> int:
             continue
         params = ", ".join(f"{k}:{v['size']}" for k, v in e["params"].items())
         parts = ", ".join(f"{k} {v}" for k, v in e["parts"].items())
-        t.add_row(name, "yes", str(e["num_vertices"]), params, str(e["keypoints"]["num_keypoints"]), parts)
+        t.add_row(
+            name, "yes", str(e["num_vertices"]), params, str(e["keypoints"]["num_keypoints"]), parts
+        )
     Console().print(t)
     return 0

@@ -191,6 +191,12 @@ class AnnyBodyModel(BodyModel):
         bones = self.bone_labels
         body = torch.tensor([P.BODY_PARTS.index(_body_part_of_bone(bones[b])) for b in dom])
         hand = torch.tensor([_hand_part_of_bone(bones[b]) for b in dom])
+        # the wrist bone also skins the end of the forearm: the palm starts at the wrist joint
+        for side in ("L", "R"):
+            wrist = rest["heads"][bones.index(f"wrist.{side}")]
+            axis = wrist - rest["heads"][bones.index(f"lowerarm01.{side}")]
+            before = (rest["vertices"] - wrist) @ axis < 0
+            hand = torch.where((dom == bones.index(f"wrist.{side}")) & before, -1, hand)
         head_names = {"neck01", "neck02", "neck03", "head", "eye.L", "eye.R"}
         head_mask = torch.tensor([bones[b] in head_names for b in dom])
         h = rest["heads"]
@@ -294,6 +300,18 @@ class AnnyBodyModel(BodyModel):
         return BodyOutput(vertices=verts, joints=heads, keypoints=kps)
 
 
+def _visible_from_front(verts: Tensor, cell: float = 0.004, depth_tol: float = 0.004) -> Tensor:
+    """(V,) bool: vertices within ``depth_tol`` of the front-most vertex of their ``cell``-sized
+    (x, y) bin, an orthographic visibility test from +Z (drops mouth and eye interiors)."""
+    ij = torch.floor(verts[:, :2] / cell).long()
+    ij = ij - ij.min(0).values
+    key = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
+    front = torch.full((int(key.max()) + 1,), -1e9).scatter_reduce(
+        0, key, verts[:, 2], reduce="amax"
+    )
+    return verts[:, 2] >= front[key] - depth_tol
+
+
 def _fps(points: Tensor, k: int, start: int) -> list[int]:
     """Farthest-point sampling of ``k`` indices, deterministic from ``start``."""
     chosen = [start]
@@ -384,7 +402,8 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             add(f"{lr}{fname}_4", ("verts", ([int(cand[proj.argmax()])], [1.0])))
     # face: symmetric FPS over front-face vertices of the head
     face_lab = model.face_part_labels
-    front = (face_lab >= 5) & (verts[:, 0] > 2e-3)
+    eyes = torch.isin(dom, torch.tensor([bones.index("eye.L"), bones.index("eye.R")]))
+    front = (face_lab >= 5) & (verts[:, 0] > 2e-3) & ~eyes & _visible_from_front(verts)
     cand = torch.nonzero(front)[:, 0]
     pts = verts[cand]
     start = int(pts[:, 2].argmax())

@@ -37,7 +37,10 @@ def fix_aspect(box: Tensor, aspect: float = 1.0, scale: float = 1.0) -> Tensor:
 
 
 def box_from_keypoints(
-    kp: Tensor, valid: Tensor | None = None, scale: float = 1.0, aspect: float | None = 1.0,
+    kp: Tensor,
+    valid: Tensor | None = None,
+    scale: float = 1.0,
+    aspect: float | None = 1.0,
     min_size: float = 1e-3,
 ) -> Tensor:
     """(B, N, 2) keypoints (and (B, N) validity) -> (B, 4) xywh box.
@@ -75,6 +78,9 @@ def box_iou(a: Tensor, b: Tensor) -> Tensor:
 def keypoints_in_box(kp: Tensor, box: Tensor) -> Tensor:
     """(B, N, 2) keypoints, (B, 4) xywh -> (B, N) bool inside."""
     x0, y0 = box[:, None, 0], box[:, None, 1]
-    return (kp[..., 0] >= x0) & (kp[..., 1] >= y0) & (kp[..., 0] <= x0 + box[:, None, 2]) & (
-        kp[..., 1] <= y0 + box[:, None, 3]
+    return (
+        (kp[..., 0] >= x0)
+        & (kp[..., 1] >= y0)
+        & (kp[..., 0] <= x0 + box[:, None, 2])
+        & (kp[..., 1] <= y0 + box[:, None, 3])
     )

@@ -12,7 +12,9 @@ def similarity_transform(src: Tensor, dst: Tensor, mask: Tensor | None = None):
     src, dst: (B, N, 3); mask: (B, N) weights or None. Returns s (B,), R (B, 3, 3), t (B, 3).
     """
     if src.shape != dst.shape or src.dim() != 3 or src.shape[-1] != 3:
-        raise ValueError(f"expected two (B, N, 3) tensors, got {tuple(src.shape)}, {tuple(dst.shape)}")
+        raise ValueError(
+            f"expected two (B, N, 3) tensors, got {tuple(src.shape)}, {tuple(dst.shape)}"
+        )
     if mask is None:
         w = torch.ones(src.shape[:2], dtype=src.dtype, device=src.device)
     else:

@@ -28,7 +28,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from robosmplx.infer.examples import EXAMPLES_DIR, load_examples, score_people
-    from robosmplx.infer.predict_cmd import build_predictor, mesh_formats
+    from robosmplx.infer.predict_cmd import Progress, build_predictor, mesh_formats
     from robosmplx.infer.runner import WriteOptions, process_inputs
 
     examples = load_examples(args.examples or EXAMPLES_DIR)
@@ -44,9 +44,11 @@ def run(args) -> int:
 
     options = WriteOptions(mesh_formats=mesh_formats(args.mesh_format), render=not args.no_render)
     out_dir = Path(args.out)
-    reports = process_inputs(
-        predictor, [e.image for e in examples], out_dir, None, options, on_result=on_result
-    )
+    with Progress(len(examples), not (args.quiet or args.json)) as bar:
+        reports = process_inputs(
+            predictor, [e.image for e in examples], out_dir, None, options,
+            on_start=bar.start, on_result=on_result,
+        )  # fmt: skip
     failed = [r for r in reports if r.status != "ok"]
     pictures = [o for r in reports for o in r.outputs if o.endswith(".png")]
     per_example = []

@@ -26,7 +26,8 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         "--rounds",
         type=int,
         default=2,
-        help="network passes without boxes: whole image, then the box of its keypoints (default 2)",
+        help="network passes without boxes: the whole image, then the box of the previous "
+        "pass's body keypoints (default 2; 1: whole image only)",
     )
     p.add_argument(
         "--mesh-format",

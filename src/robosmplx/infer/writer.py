@@ -2,8 +2,9 @@
 so an input either has its complete folder or none. Pictures: overlay and side view.
 
 Files inside the folder are written in place (no per-file fsync); the folder's rename is what
-makes the result appear whole. Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``/``.json`` (parameters, camera),
-``person_<i>.<obj|ply|glb>`` (meshes), ``overlay.png``, ``side.png``, ``result.json``.
+makes the result appear whole. Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``
+and ``.json`` (parameters, camera), ``person_<i>.<obj|ply|glb>`` (meshes), ``overlay.png``,
+``side.png``, ``result.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import torch
 from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
 from robosmplx.infer.export import write_bytes
 
-MESH_FORMATS = ("obj", "ply", "glb")
 PICTURE_MAX_SIDE = 1280  # overlays are drawn at most this large (the input keeps its size up to it)
 
 

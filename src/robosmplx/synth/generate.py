@@ -1,14 +1,15 @@
 """Generate a synthetic dataset: samples split across processes, a progress bar, resumable.
 
 Each worker process builds the body model once and renders the indices it is handed, writing
-every sample itself (:mod:`robosmplx.synth.writer`). A sample depends only on (seed, index), and
-every process renders with one torch thread, so the files are the same whatever the number of
-workers and however often the run was interrupted.
+every sample itself (:mod:`robosmplx.synth.writer`). A sample depends only on (seed, task,
+index), and every process renders with one torch thread, so the files are the same whatever
+the number of workers and however often the run was interrupted.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -19,15 +20,32 @@ from robosmplx.config import from_dict, to_dict
 from robosmplx.synth.config import SynthConfig
 from robosmplx.synth.writer import assemble, done_indices, prepare_output, write_sample
 
-_WORKER: dict = {}
+_WORKER: dict = {}  # in a pool worker: (body model, model folder) -> ModelTables
+
+
+NEEDED_SUBSETS = {
+    "wholebody": ("body",),
+    "body": ("body",),
+    "hand": ("lhand", "rhand"),
+    "face": ("face",),
+}
 
 
 def build_tables(cfg: SynthConfig, model_dir: str | None = None):
-    """The body model's :class:`~robosmplx.synth.people.ModelTables` for ``cfg``."""
+    """The body model's :class:`~robosmplx.synth.people.ModelTables` for ``cfg``; refuses a
+    model without the keypoints the task crops around (SMPL has no hands or face)."""
     from robosmplx.body import load_body_model
+    from robosmplx.errors import ConfigError
     from robosmplx.synth.people import ModelTables
 
-    return ModelTables(load_body_model(cfg.body_model, model_dir=model_dir))
+    tables = ModelTables(load_body_model(cfg.body_model, model_dir=model_dir))
+    missing = [s for s in NEEDED_SUBSETS[cfg.task] if s not in tables.subsets]
+    if missing:
+        raise ConfigError(
+            f"--task {cfg.task} needs a body model with {' and '.join(missing)} keypoints; "
+            f"{cfg.body_model!r} has only {sorted(tables.subsets)}. Use anny or smplx"
+        )
+    return tables
 
 
 def render_indices(cfg: SynthConfig, tables, out: Path, indices: Iterable[int]) -> int:
@@ -170,8 +188,6 @@ def _render_with_progress(cfg, out, todo, count, workers, progress, model_dir, t
                TextColumn("{task.fields[rate]}"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task("synth", total=count, completed=count - len(todo), rate="")
-        import time
-
         start, done = time.perf_counter(), 0
 
         def on_done(n: int) -> None:

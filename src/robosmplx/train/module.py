@@ -77,10 +77,9 @@ class TrainModule(L.LightningModule):
         n = batch["img"].shape[0]
         on_step = prefix == "train"
         logged = {f"{prefix}/{k}": v.detach() for k, v in terms.items()}
-        logged[f"{prefix}/loss"] = total.detach()
-        self.log_dict(
-            logged, on_step=on_step, on_epoch=not on_step, batch_size=n, sync_dist=not on_step
-        )
+        kw = dict(on_step=on_step, on_epoch=not on_step, batch_size=n, sync_dist=not on_step)
+        self.log_dict(logged, **kw)
+        self.log(f"{prefix}/loss", total.detach(), prog_bar=True, **kw)
         return total, pred
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:

@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from robosmplx import losses as L
 from robosmplx.errors import ConfigError, ShapeError
 from robosmplx.geometry.camera import DEFAULT_FOCAL, crop_intrinsics, weak_to_translation
+from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
 
@@ -120,7 +121,7 @@ class Objective(nn.Module):
         kp = out.keypoints.index_select(1, self.kp_index)  # (B, k, 3)
         verts = out.vertices  # (B, V, 3)
         if self.centre:
-            c = L.masking.root_point(kp, self.root)[:, None]  # (B, 1, 3)
+            c = root_point(kp, self.root)[:, None]  # (B, 1, 3)
             kp, verts = kp - c, verts - c
         return Posed(kp, verts)
 
@@ -147,9 +148,11 @@ class Objective(nn.Module):
         dev = batch["img"].device
         with torch.autocast(dev.type, enabled=False):
             terms = self._terms(pred, batch)
-        w = self.weights
-        total = sum((getattr(w, k if not k.startswith("box_") else "box") * v for k, v in terms.items()),
-                    torch.zeros((), device=dev))  # fmt: skip
+        total = torch.zeros((), device=dev)
+        for name, value in terms.items():  # box_lhand, box_rhand, box_face share the box weight
+            total = (
+                total + getattr(self.weights, "box" if name.startswith("box_") else name) * value
+            )
         return total, terms
 
     def _on(self, name: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from lightning.pytorch.callbacks import TQDMProgressBar
 
 from robosmplx.errors import CheckpointError, ConfigError, RoboSMPLXError
 from robosmplx.train.config import TrainConfig, config_yaml
@@ -129,10 +130,19 @@ def _quiet_lightning() -> None:
                 h.addFilter(_QuietLightning())
 
 
+class ProgressBar(TQDMProgressBar):
+    """Lightning's progress bar without the logger-version field."""
+
+    def get_metrics(self, trainer, pl_module):
+        items = super().get_metrics(trainer, pl_module)
+        items.pop("v_num", None)
+        return items
+
+
 def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
     """The Lightning Trainer with our checkpoint I/O, callbacks and logger."""
     import lightning as L
-    from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
+    from lightning.pytorch.callbacks import LearningRateMonitor
 
     from robosmplx.train.callbacks import PeriodicCheckpoint, RNGState
     from robosmplx.train.checkpoint import SafetensorsCheckpointIO, model_document
@@ -146,7 +156,7 @@ def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
         *callbacks,
     ]
     if cfg.logging.progress_bar:
-        cbs.append(TQDMProgressBar(refresh_rate=1))
+        cbs.append(ProgressBar(refresh_rate=1))
     if logger is None and cfg.logging.tensorboard:
         from lightning.pytorch.loggers import TensorBoardLogger
 

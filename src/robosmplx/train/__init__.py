@@ -1,0 +1,29 @@
+"""Training: the eq. 1 objective, the Lightning module and data module, resumable safetensors
+checkpoints, and the multi-stage schedule behind ``robosmplx train``. See docs/training.md.
+
+The names below load on first use, so importing the command stays light.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "config",
+    "config_from_dict": "config",
+    "load_train_config": "config",
+    "Objective": "objective",
+    "TrainModule": "module",
+    "TrainDataModule": "datamodule",
+    "build_network": "stages",
+    "SCHEDULE": "stages",
+    "train": "runner",
+    "TrainResult": "runner",
+    "latest_checkpoint": "checkpoint",
+    "read_checkpoint": "checkpoint",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"robosmplx.train.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'robosmplx.train' has no attribute {name!r}")
