@@ -23,6 +23,8 @@ def test_round_trip_and_overrides(tmp_path):
     assert cfg.optim.lr == 0.5 and cfg.optim.steps == (30, 60)
     p = tmp_path / "c.yaml"
     save_config(cfg, p)
+    again = load_config(Cfg, p, overrides=["optim.steps=[1, 2]", "name=b", "optim.lr=1e-4"])
+    assert again.optim.lr == 1e-4
     again = load_config(Cfg, p, overrides=["optim.steps=[1, 2]", "name=b"])
     assert again == Cfg(name="b", optim=Optim(lr=0.5, steps=(1, 2)))
     assert to_dict(again)["optim"]["steps"] == [1, 2]

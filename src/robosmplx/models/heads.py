@@ -12,7 +12,8 @@ rotation joint, one value per vector entry, 3 for the camera). Which outputs rea
 
 Camera: the raw scale goes through ``softplus(raw + b)`` with ``b = softplus^-1(s0)``, so the
 scale is always positive and starts at ``s0`` (``cam_init_scale``: about 0.9 for a body filling a
-crop, larger for hands and faces); ``tx, ty`` start at 0. Rotation outputs start at identity,
+crop, larger for hands and faces); ``tx, ty`` start at 0. Rotation outputs start at identity
+(``global_orient`` at upright, facing the camera),
 vector outputs at the body model's neutral value (``vector_init``, zeros unless given).
 """
 
@@ -33,6 +34,14 @@ LFVariant = Literal["none", "pose", "all"]
 LF_VARIANTS = ("none", "pose", "all")
 CAM = "cam"
 _IDENTITY_6D = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+# 6D of geometry.camera.CANONICAL_TO_CAMERA (the 180-degree turn about X): an upright person
+# facing the camera has this camera-frame global orientation, so the regressor starts there.
+_UPRIGHT_6D = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0)
+
+
+def rotation_init_6d(g: ParamGroup) -> tuple[float, ...]:
+    """Initial 6D output of a rotation group: upright for ``global_orient``, else identity."""
+    return (_UPRIGHT_6D if g.name == "global_orient" else _IDENTITY_6D) * g.size
 
 
 def reads_lf(group: ParamGroup | None, variant: str) -> bool:
@@ -90,7 +99,7 @@ class ParamRegressor(nn.Module):
             nn.init.zeros_(lin.bias)
             if g is not None and g.kind == "rotation":
                 with torch.no_grad():
-                    lin.bias.copy_(torch.tensor(_IDENTITY_6D).repeat(g.size))
+                    lin.bias.copy_(torch.tensor(rotation_init_6d(g)))
             elif g is not None and g.name in (vector_init or {}):
                 with torch.no_grad():
                     lin.bias.copy_(torch.tensor(vector_init[g.name]))

@@ -21,6 +21,7 @@ from robosmplx.body.base import ParamGroup
 from robosmplx.errors import ConfigError
 from robosmplx.geometry.rotations import rot6d_to_matrix
 from robosmplx.models.backbones import Backbone, BackboneConfig
+from robosmplx.models.heads import rotation_init_6d
 from robosmplx.models.outputs import Prediction
 from robosmplx.models.signature import BodySignature
 from robosmplx.models.subnetwork import CAM_INIT_SCALE, check_image, subnetwork_config
@@ -67,9 +68,10 @@ class HMR(nn.Module):
         c = self.backbone.out_channels
         init = []
         for g in cfg.groups:
-            init += (
-                [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] * g.size if g.kind == "rotation" else [0.0] * g.size
-            )
+            if g.kind == "rotation":
+                init += list(rotation_init_6d(g))
+            else:
+                init += list(cfg.vector_init.get(g.name, (0.0,) * g.size))
         init += [0.0, 0.0, 0.0]  # raw camera; the scale offset is added in decode
         self.register_buffer("init_theta", torch.tensor(init))
         n = len(init)
