@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "overrides", nargs="*", metavar="key=value", help="config overrides, e.g. optim.lr=1e-4"
     )
     p.add_argument(
-        "--schedule", choices=("cpu", "paper"),
+        "--schedule", choices=("cpu", "paper", "default"),
         help="run the five bundled stages in order (hand, face, body, wholebody, wholebody_finetune)",
     )  # fmt: skip
     p.add_argument(

@@ -18,7 +18,7 @@ from robosmplx.errors import CheckpointError, ConfigError
 from robosmplx.train.config import PACKAGE_CONFIGS, ModelOverrides, TrainConfig
 
 SCHEDULE = ("hand", "face", "body", "wholebody", "wholebody_finetune")
-SCHEDULE_SETS = ("cpu", "paper")
+SCHEDULE_SETS = ("cpu", "paper", "default")
 
 
 def schedule_configs(which: str) -> list[Path]:
