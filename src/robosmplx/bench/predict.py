@@ -65,7 +65,8 @@ def _model(name: str):
 
 def _time(predictor, files, out, render: bool) -> dict:
     """Per image: wall time of the whole CLI path and the network's part of it; medians (the
-    machine may be shared, and a median ignores the odd stall)."""
+    machine may be shared, and a median ignores the odd stall). The overhead share is the
+    median of the per-image shares (a stall slows both parts of an image alike)."""
     import statistics
     import time
 
@@ -83,11 +84,13 @@ def _time(predictor, files, out, render: bool) -> dict:
         for k, v in predictor.timings.items():
             parts.setdefault(k, []).append(v)
     total, net = statistics.median(totals), statistics.median(nets)
+    shares = [(t - n) / t for t, n in zip(totals, nets)]
     return {
         "s_per_image": total,
+        "min_s_per_image": min(totals),
         "network_s_per_image": net,
         "outside_network_s_per_image": total - net,
-        "overhead_share": (total - net) / total,
+        "overhead_share": statistics.median(shares),
         "breakdown_s_per_image": {k: statistics.median(v) for k, v in sorted(parts.items())},
     }
 
