@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "sweep the ten perturbations and write tables and plots",
         "robosmplx robustness --checkpoint model/ --data test.npz --out robustness/",
     ),
+    "ablate": (
+        "robosmplx.ablate.cli",
+        "the paper's module ablations on the Hand subnetwork (Tables 4, 9, 10, 11)",
+        "robosmplx ablate --data data/synth/hand --test data/synth/hand_test --steps 300 --seeds 0 1",
+    ),
     "export-onnx": (
         "robosmplx.infer.onnx_cmd",
         "export the whole-body network to ONNX and check it against PyTorch",

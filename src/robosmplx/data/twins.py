@@ -3,7 +3,10 @@
 A twin is the anchor's sample under a random combination of colour-variant and location-variant
 augmentations only: it keeps the anchor's rotation and flip (pose-variant augmentations change
 the global orientation, which the paper's Table 10 shows hurts), and redraws colour, scale and
-centre shift. Each twin draws one of {colour}, {location}, {colour + location} uniformly.
+centre shift. Each twin draws one of ``TwinConfig.kinds`` uniformly: by default {colour},
+{location}, {colour + location}. The kind ``pose`` (a new in-plane rotation, and a flip with
+probability ``flip_prob``) exists for Table 10's ablation only; the hand stage must keep
+``flip_prob`` at 0, since its crops are always right hands.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -19,10 +23,16 @@ from torch.utils.data import default_collate
 from robosmplx.data.augment import AugmentConfig, AugParams, sample_color, sample_location
 from robosmplx.errors import ConfigError
 
+TwinKind = Literal["color", "location", "color+location", "pose"]
+TWIN_KINDS: tuple[str, ...] = ("color", "location", "color+location", "pose")
+_RANGES = ("scale_factor", "center_jitter", "color_factor", "brightness", "contrast", "saturation")
+
 
 @dataclass(frozen=True)
 class TwinConfig:
-    """Ranges of the twin's own draws (same meaning as in AugmentConfig)."""
+    """Ranges of the twin's own draws (same meaning as in AugmentConfig). ``kinds``: what a
+    twin may change, one drawn uniformly per twin; ``rot_factor`` (degrees) and ``flip_prob``
+    are the ``pose`` kind's rotation and flip."""
 
     scale_factor: float = 0.25
     center_jitter: float = 0.2
@@ -30,12 +40,25 @@ class TwinConfig:
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2
+    kinds: tuple[TwinKind, ...] = ("color", "location", "color+location")
+    rot_factor: float = 30.0
+    flip_prob: float = 0.0
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if v < 0 or (f.name != "center_jitter" and v >= 1):
-                raise ConfigError(f"twin {f.name} must be in [0, 1), got {v}")
+        for name in _RANGES:
+            v = getattr(self, name)
+            if v < 0 or (name != "center_jitter" and v >= 1):
+                raise ConfigError(f"twin {name} must be in [0, 1), got {v}")
+        bad = [k for k in self.kinds if k not in TWIN_KINDS]
+        if not self.kinds or bad or len(set(self.kinds)) != len(self.kinds):
+            raise ConfigError(
+                f"twin kinds {list(self.kinds)}: give distinct kinds from {list(TWIN_KINDS)}"
+            )
+        if self.rot_factor < 0 or not 0.0 <= self.flip_prob <= 1.0:
+            raise ConfigError(
+                f"twin rot_factor must be >= 0 and flip_prob in [0, 1], got "
+                f"{self.rot_factor} and {self.flip_prob}"
+            )
 
     def as_augment(self) -> AugmentConfig:
         return AugmentConfig(
@@ -49,16 +72,24 @@ class TwinConfig:
 
 
 def sample_twin(anchor: AugParams, cfg: TwinConfig, rng: np.random.Generator) -> AugParams:
-    """The twin's draw: anchor's rotation and flip, new colour and/or location."""
+    """The twin's draw: one of ``cfg.kinds``. Colour and location kinds keep the anchor's
+    rotation and flip; ``pose`` keeps its colour and location and adds a rotation (and a flip
+    with probability ``flip_prob``). The number of draws depends on the config only."""
     acfg = cfg.as_augment()
-    which = int(rng.integers(3))  # 0 colour, 1 location, 2 both
+    which = cfg.kinds[int(rng.integers(len(cfg.kinds)))]
     scale, shift = sample_location(acfg, rng)
     color = sample_color(acfg, rng)
     out = dataclasses.replace(anchor)
-    if which in (1, 2):
+    if which in ("location", "color+location"):
         out = dataclasses.replace(out, scale=anchor.scale * scale, shift=_add(anchor.shift, shift))
-    if which in (0, 2):
+    if which in ("color", "color+location"):
         out = dataclasses.replace(out, **color)
+    if "pose" in cfg.kinds:
+        rf = cfg.rot_factor
+        rot = float(np.clip(rng.standard_normal() * rf, -2.0 * rf, 2.0 * rf))
+        flip = bool(rng.uniform() < cfg.flip_prob)
+        if which == "pose":
+            out = dataclasses.replace(out, rotation=anchor.rotation + rot, flip=anchor.flip != flip)
     return out
 
 

@@ -257,6 +257,8 @@ class Predictor:
         """Several images at once (crops of all of them share network batches)."""
         loaded = [self._load(im) for im in images]
         boxes = boxes if boxes is not None else [None] * len(loaded)
+        if len(boxes) != len(loaded):
+            raise ShapeError(f"predict_frames: {len(loaded)} images but {len(boxes)} box lists")
         pyramids = [ImagePyramid(im.pixels) for im in loaded]
         jobs: list[_Job] = []
         outs = [ImagePrediction([], im.pixels, im.scale, im.path, list(im.notes)) for im in loaded]
