@@ -212,22 +212,18 @@ class AnnyBodyModel(BodyModel):
     def _init_keypoints(self, rest: dict[str, Tensor]) -> None:
         spec = build_keypoints(self, rest)
         names, sources = spec["names"], spec["sources"]
-        # Each keypoint is a bone head or a convex combination of vertices (sparse regressor).
-        bone_idx, vert_rows = [], []
+        # Each keypoint is a bone head or one vertex: an index into concat(heads, vertices).
+        nb = len(self.bone_labels)
+        index = []
         for kind, val in sources:
-            bone_idx.append(val if kind == "bone" else -1)
-            vert_rows.append(val if kind == "verts" else None)
-        v = rest["vertices"].shape[0]
-        w = torch.zeros(len(names), v)
-        for k, row in enumerate(vert_rows):
-            if row is not None:
-                ids, wts = row
-                w[k, torch.as_tensor(ids)] = torch.as_tensor(wts, dtype=torch.float32)
-        self.register_buffer("kp_bone_idx", torch.tensor(bone_idx))
-        self.register_buffer("kp_is_bone", torch.tensor(bone_idx) >= 0)
-        nz = w.abs().sum(0) > 0
-        self.register_buffer("kp_vert_ids", torch.nonzero(nz)[:, 0])
-        self.register_buffer("kp_vert_w", w[:, nz])  # (K, V_used)
+            if kind == "bone":
+                index.append(val)
+            else:
+                ids, wts = val
+                if len(ids) != 1 or abs(wts[0] - 1.0) > 1e-6:
+                    raise ValueError("Anny keypoints are bone heads or single vertices")
+                index.append(nb + ids[0])
+        self.register_buffer("kp_index", torch.tensor(index))
         self.keypoint_layout = spec["layout"]
         lay = self.keypoint_layout
         hand_v = self.hand_part_labels >= 0
@@ -294,9 +290,7 @@ class AnnyBodyModel(BodyModel):
         rt = go @ a  # Anny -> canonical, then global orientation
         verts = out["vertices"] @ rt.transpose(1, 2) + p["transl"][:, None]  # (B, V, 3)
         heads = out["bone_poses"][:, :, :3, 3] @ rt.transpose(1, 2) + p["transl"][:, None]
-        kp_b = heads[:, self.kp_bone_idx.clamp_min(0)]  # (B, K, 3)
-        kp_v = torch.einsum("kv,bvc->bkc", self.kp_vert_w.to(dtype), verts[:, self.kp_vert_ids])
-        kps = torch.where(self.kp_is_bone[None, :, None], kp_b, kp_v)
+        kps = torch.cat((heads, verts), 1)[:, self.kp_index]  # (B, K, 3)
         return BodyOutput(vertices=verts, joints=heads, keypoints=kps)
 
 

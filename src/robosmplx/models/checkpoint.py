@@ -100,9 +100,13 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     return path, path.with_suffix(".yaml")
 
 
-def save_model(model: nn.Module, path: str | Path) -> Path:
+def save_model(
+    model: nn.Module, path: str | Path, body_model: str | None = None, half: bool = False
+) -> Path:
     """Write ``model`` to ``path`` (``.safetensors``) and its config to the ``.yaml`` beside it.
 
+    ``body_model`` (e.g. ``anny``) is recorded so evaluation and inference pick the right one;
+    ``half`` stores floating-point weights as float16 (they load back into float32).
     Returns the weights path. Both files are written atomically.
     """
     from safetensors.torch import save_file
@@ -118,8 +122,13 @@ def save_model(model: nn.Module, path: str | Path) -> Path:
         )
     weights, config = _paths(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
-    doc = {"format": FORMAT, "version": VERSION, "kind": kind, "config": to_dict(model.config)}
+    doc = {"format": FORMAT, "version": VERSION, "kind": kind}
+    if body_model is not None:
+        doc["body_model"] = body_model
+    doc["config"] = to_dict(model.config)
     atomic_write_text(config, yaml.safe_dump(doc, sort_keys=False))
     return weights
 

@@ -223,7 +223,7 @@ def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
             raise
     final = final_model_path(cfg)
     if trainer.is_global_zero:
-        save_model(module.net, final)
+        save_model(module.net, final, body_model=cfg.body_model)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     return TrainResult(
         run_dir=str(cfg.logging.run_dir), final_model=str(final), global_step=trainer.global_step,
