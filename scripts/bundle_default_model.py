@@ -9,7 +9,6 @@ examples (largest parameter difference printed) before writing it.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import torch
 
@@ -29,7 +28,9 @@ def main(src: str) -> None:
     with torch.no_grad():
         a, b = net(img, aff).tensors(), half(img, aff).tensors()
     diff = max(float((a[k] - b[k]).abs().max()) for k in a)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); max output difference fp16 vs fp32: {diff:.2e}")
+    print(
+        f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); max output difference fp16 vs fp32: {diff:.2e}"
+    )
 
 
 if __name__ == "__main__":

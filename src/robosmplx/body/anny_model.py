@@ -211,7 +211,7 @@ class AnnyBodyModel(BodyModel):
 
     def _init_keypoints(self, rest: dict[str, Tensor]) -> None:
         spec = build_keypoints(self, rest)
-        names, sources = spec["names"], spec["sources"]
+        sources = spec["sources"]
         # Each keypoint is a bone head or one vertex: an index into concat(heads, vertices).
         nb = len(self.bone_labels)
         index = []
