@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-import torch
 
 from robosmplx.ablate import cli
 from robosmplx.ablate.runner import check_held_out
@@ -21,14 +20,6 @@ TINY = [
     "data.num_workers=0",
 ]  # fmt: skip
 NUMBER = re.compile(r"^-?\d+\.\d\d$")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

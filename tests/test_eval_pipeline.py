@@ -19,17 +19,6 @@ BENCH = Path(__file__).parent / "data" / "tiny_bench" / "humandata.npz"
 PAPER_COLUMNS = [c[0] for c in POSITIONAL_COLUMNS]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and avoids OpenMP spin-waits on a busy CPU."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _tiny_wholebody(body, seed: int):
     """A whole-body network of the small design at a fraction of its width (fast on a CPU)."""
     import torch

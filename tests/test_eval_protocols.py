@@ -12,15 +12,6 @@ from robosmplx.eval.protocols import PROTOCOLS, get_protocol
 from robosmplx.eval.scoring import score_part, score_parts
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and avoids OpenMP spin-waits on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_every_protocol_is_complete():
     for name, p in PROTOCOLS.items():
         assert p.name == name

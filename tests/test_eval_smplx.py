@@ -17,15 +17,6 @@ from robosmplx.eval.protocols import get_protocol
 BENCH = Path(__file__).parent / "data" / "tiny_bench" / "humandata.npz"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and avoids OpenMP spin-waits on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     from robosmplx.body.standin import write_standin_model_files

@@ -4,21 +4,11 @@ for a missing data file (naming the synth command) and for a misspelt key."""
 import json
 from pathlib import Path
 
-import pytest
-import torch
 import yaml
 
 from robosmplx.cli import main
 from robosmplx.synth.config import SynthConfig
 from robosmplx.synth.generate import generate
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _config(tmp_path, data):

@@ -36,15 +36,6 @@ def tiny_data(tmp_path_factory):
     return generate(cfg, 4, tmp_path_factory.mktemp("synth"), progress=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: immune to a busy machine (spinning OpenMP threads), still fast here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def tiny_config(data_path, run_dir, stage="hand", **sections):
     base = {
         "stage": stage,
