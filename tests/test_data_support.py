@@ -247,11 +247,9 @@ def write_scene(
 
 
 def test_tiny_body_poses_rigidly_about_the_pelvis():
-    from robosmplx.data.datasets import rotation_center
-
     model = TinyBody()
-    betas = np.array([0.5, 0.0, 0.0], np.float32)
-    c = rotation_center(model, {"betas": betas})
+    betas = torch.tensor([[0.5, 0.0, 0.0]])
+    c = model.rotation_center(betas=betas).numpy()
     np.testing.assert_allclose(c, np.array(REST["pelvis"]) * 1.05, atol=1e-5)
 
 

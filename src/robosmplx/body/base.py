@@ -289,6 +289,28 @@ class BodyModel(nn.Module):
                 out[k] = v if ref is None else v.to(ref.dtype)
         return out, batch
 
+    def rotation_center(self, **params: Tensor) -> Tensor:
+        """(3,) the fixed point ``c`` of ``global_orient`` for these (batch-1) shape, pose and
+        expression values: every backend poses as ``V(G) = G (V(I) - c) + c + transl``.
+
+        Found from the model's joints (rigid under the global rotation, unlike pose-dependent
+        landmarks such as SMPL-X's face contour) at the identity and two quarter turns, by
+        least squares. Data loaders and the synthetic engine use it to rotate ground truth.
+        """
+        rots = torch.tensor(
+            [[[1.0, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 0, 0], [0, 0, -1], [0, 1, 0]],
+             [[0, 0, 1], [0, 1, 0], [-1, 0, 0]]],
+            device=self.device,
+        )  # fmt: skip
+        batch = {k: v.expand(3, *v.shape[1:]) for k, v in params.items()}
+        with torch.no_grad():
+            j = self(global_orient_rotmat=rots[:, None], **batch).joints.double()  # (3, J, 3)
+        r = rots.double()
+        eye = torch.eye(3, dtype=torch.float64, device=r.device)
+        a = torch.cat([(eye - r[g]).repeat(j.shape[1], 1) for g in (1, 2)])  # (2J*3, 3)
+        b = torch.cat([(j[g] - j[0] @ r[g].T).reshape(-1, 1) for g in (1, 2)])  # (2J*3, 1)
+        return torch.linalg.lstsq(a.cpu(), b.cpu()).solution[:, 0]
+
     def forward(self, **params: Tensor) -> BodyOutput:
         """Pose the model. See the module docstring for the argument forms."""
         canon, _ = self.canonicalize(params)

@@ -32,8 +32,6 @@ from robosmplx.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 STAGES = ("body", "hand", "face", "wholebody")
-_QUARTER_X = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-_QUARTER_Y = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
 _PART_SET = {"body": "body", "wholebody": "body", "hand": "hand", "face": "face"}
 
 
@@ -231,8 +229,12 @@ class HumanDataset(Dataset):
         if self.table.root_cam is not None:
             return self.table.root_cam[i].astype(np.float64)
         if i not in self._roots:
-            vectors = {k: v[i] for k, v in self.table.vectors.items() if k in self.model.spec}
-            self._roots[i] = rotation_center(self.model, vectors)
+            vectors = {
+                k: torch.from_numpy(np.asarray(v[i], np.float32)[None])
+                for k, v in self.table.vectors.items()
+                if k in self.model.spec
+            }
+            self._roots[i] = self.model.rotation_center(**vectors).numpy()
         return self._roots[i] + transl
 
     def _load(self, j: int):
@@ -283,22 +285,6 @@ class HumanDataset(Dataset):
             crop, box, j, self.rotation_groups, self.vector_groups, self.keypoint_subset,
             part_boxes=self.stage == "wholebody",
         )  # fmt: skip
-
-
-def rotation_center(model, vectors: dict[str, np.ndarray]) -> np.ndarray:
-    """(3,) the fixed point ``c`` of ``global_orient`` for these shape/expression values.
-
-    Any backend poses as ``V(G) = G (V(I) - c) + c + transl``; two quarter turns about x and y
-    give ``(I - G) c = V(G) - G V(I)`` for every keypoint, solved by least squares.
-    """
-    rot = np.stack([np.eye(3), _QUARTER_X, _QUARTER_Y])
-    params = {k: torch.from_numpy(np.repeat(v[None], 3, 0)).float() for k, v in vectors.items()}
-    go = torch.from_numpy(rot[:, None]).float()  # (3, 1, 3, 3)
-    with torch.no_grad():
-        kp = model(global_orient_rotmat=go, **params).keypoints.double().numpy()  # (3, K, 3)
-    a = np.concatenate([np.tile(np.eye(3) - r, (kp.shape[1], 1)) for r in rot[1:]])
-    b = np.concatenate([(kp[g] - kp[0] @ rot[g].T).reshape(-1) for g in (1, 2)])
-    return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
 def _perturb_crop(crop: Crop, name: str, magnitude: float) -> Crop:

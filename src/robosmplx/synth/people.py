@@ -158,24 +158,6 @@ def to_torch(params: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return {k: torch.as_tensor(np.asarray(v, np.float32))[None] for k, v in params.items()}
 
 
-def rotation_pivot(model, params: dict[str, torch.Tensor]) -> np.ndarray:
-    """(3,) the fixed point c of ``global_orient``: the model poses as G (V - c) + c + transl.
-
-    Found from the model's own joints (rigid under the global rotation, unlike pose-dependent
-    landmarks) at the identity and two quarter turns, by least squares.
-    """
-    quarter_x = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]
-    quarter_y = [[0, 0, 1], [0, 1, 0], [-1, 0, 0]]
-    rots = torch.tensor(np.array([np.eye(3), quarter_x, quarter_y]), dtype=torch.float32)
-    batch = {k: v.expand(3, *v.shape[1:]) for k, v in params.items()}
-    with torch.no_grad():
-        j = model(global_orient_rotmat=rots[:, None], **batch).joints.double().numpy()  # (3, J, 3)
-    r = rots.double().numpy()
-    a = np.concatenate([np.tile(np.eye(3) - r[g], (j.shape[1], 1)) for g in (1, 2)])
-    b = np.concatenate([(j[g] - j[0] @ r[g].T).reshape(-1) for g in (1, 2)])
-    return np.linalg.lstsq(a, b, rcond=None)[0]
-
-
 def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
     """Draw pose, shape and outfit; pose the model in the world frame (root at the origin)."""
     model = tables.model
@@ -191,7 +173,7 @@ def sample_person(tables: ModelTables, rng: np.random.Generator) -> Person:
         out = model(global_orient_rotmat=go, **tp)
     # Anny turns rigidly about its origin; other models about their pelvis, with landmarks
     # that depend on the orientation (see camera_view)
-    pivot = np.zeros(3) if tables.is_anny else rotation_pivot(model, tp)
+    pivot = np.zeros(3) if tables.is_anny else model.rotation_center(**tp).numpy()
     return Person(
         params=params,
         world=pose.world_orient,
