@@ -6,12 +6,10 @@ import pytest
 import torch
 
 from robosmplx.errors import ShapeError
-from robosmplx.geometry.camera import DEFAULT_FOCAL
+from robosmplx.geometry.camera import DEFAULT_FOCAL, ndc_to_pixels, pixels_to_ndc
 from robosmplx.losses import (
     heatmap_keypoints_loss,
     keypoints3d_loss,
-    ndc_to_pixels,
-    pixels_to_ndc,
     project_keypoints,
     projected_keypoints_loss,
 )

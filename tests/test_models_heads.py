@@ -4,13 +4,12 @@ import pytest
 import torch
 
 from robosmplx.body.base import ParamGroup
+from robosmplx.geometry.camera import ndc_to_pixels, pixels_to_ndc
 from robosmplx.models.heads import ParamRegressor, reads_lf
 from robosmplx.models.localization import (
     LocalizationModule,
     PartSegmentationHead,
     cell_centers,
-    normalized_to_pixels,
-    pixels_to_normalized,
     soft_argmax_3d,
 )
 
@@ -50,12 +49,12 @@ def test_pixel_convention():
     # pixel 0's centre is half a pixel from the -1 edge; the crop's last pixel mirrors it
     s = 64
     uv = torch.tensor([[0.0, s - 1.0], [-0.5, s - 0.5]])
-    xy = pixels_to_normalized(uv, s)
+    xy = pixels_to_ndc(uv, s)
     assert torch.allclose(xy[0], torch.tensor([1 / s - 1, 1 - 1 / s]))
     assert torch.allclose(xy[1], torch.tensor([-1.0, 1.0]))
-    assert torch.allclose(normalized_to_pixels(xy, s), uv)
+    assert torch.allclose(ndc_to_pixels(xy, s), uv)
     # heatmap cell centres agree with the pixel convention at 8 px per cell
-    assert torch.allclose(cell_centers(8), pixels_to_normalized(torch.arange(8) * 8 + 3.5, 64))
+    assert torch.allclose(cell_centers(8), pixels_to_ndc(torch.arange(8) * 8 + 3.5, 64))
 
 
 def test_localization_shapes_and_segmentation_size():

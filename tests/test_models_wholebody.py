@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from robosmplx.errors import CheckpointError
+from robosmplx.geometry.camera import pixels_to_ndc
 from robosmplx.geometry.rotations import mirror_rotation
 from robosmplx.models import SubNetwork, build_model, preset_config, save_model, smplx_signature
-from robosmplx.models.localization import pixels_to_normalized
 from robosmplx.models.roi import roi_crop
 
 S = 64
@@ -34,14 +34,12 @@ def test_part_boxes_from_known_keypoints(net):
     rhand = list(sig.keypoint_subsets["rhand"])
     corners = [(10.0, 30.0), (20.0, 30.0), (10.0, 34.0), (20.0, 34.0)]
     px = [(15.0, 32.0)] + [corners[i % 4] for i in range(20)]  # mean (15, 32)
-    joints[0, rhand, :2] = pixels_to_normalized(torch.tensor(px), S)
+    joints[0, rhand, :2] = pixels_to_ndc(torch.tensor(px), S)
     boxes = net.part_boxes(joints, S)
     # half extents 5 x 2 px, x 2.0 -> 20 x 8, made square -> 20 x 20 about (15, 32)
     assert torch.allclose(boxes["rhand"], torch.tensor([[5.0, 22.0, 20.0, 20.0]]), atol=1e-4)
     face = list(sig.keypoint_subsets["face"])
-    joints[0, face, :2] = pixels_to_normalized(torch.tensor([[40.0, 8.0], [48.0, 16.0]]), S).repeat(
-        36, 1
-    )
+    joints[0, face, :2] = pixels_to_ndc(torch.tensor([[40.0, 8.0], [48.0, 16.0]]), S).repeat(36, 1)
     # face: centre (44, 12), extent 8 x 8, x 1.5 -> 12
     assert torch.allclose(
         net.part_boxes(joints, S)["face"], torch.tensor([[38.0, 6.0, 12.0, 12.0]]), atol=1e-4

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from robosmplx.errors import ShapeError
-from robosmplx.geometry.camera import CANONICAL_TO_CAMERA
+from robosmplx.geometry.camera import CANONICAL_TO_CAMERA, ndc_to_pixels
 from robosmplx.geometry.rotations import axis_angle_to_matrix
-from robosmplx.losses import ndc_to_pixels, project_keypoints
+from robosmplx.losses import project_keypoints
 from robosmplx.losses.weights import LossOptions, LossWeights, stage_losses
 from robosmplx.models.outputs import Prediction
 from robosmplx.train.objective import Objective, focal_for

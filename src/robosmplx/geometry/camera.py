@@ -49,6 +49,17 @@ def unproject(uv: Tensor, depth: Tensor, k: Tensor) -> Tensor:
     return torch.cat((xy * depth[..., None], depth[..., None]), -1)
 
 
+def pixels_to_ndc(uv: Tensor, crop_size: float) -> Tensor:
+    """(..., 2) crop pixels -> normalised crop coordinates in [-1, 1] (crop edges at +-1);
+    the frame of the weak-perspective camera and of the heatmap joints."""
+    return (2.0 * uv + 1.0) / crop_size - 1.0
+
+
+def ndc_to_pixels(xy: Tensor, crop_size: float) -> Tensor:
+    """Inverse of :func:`pixels_to_ndc`."""
+    return ((xy + 1.0) * crop_size - 1.0) / 2.0
+
+
 def weak_perspective_project(points: Tensor, cam: Tensor) -> Tensor:
     """(B, N, 3) points, cam (B, 3) = (s, tx, ty) -> (B, N, 2) normalised coords in [-1, 1]."""
     return cam[:, None, :1] * (points[..., :2] + cam[:, None, 1:3])

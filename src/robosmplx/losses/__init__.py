@@ -15,8 +15,6 @@ from robosmplx.losses.contrastive import (
 )
 from robosmplx.losses.keypoints2d import (
     heatmap_keypoints_loss,
-    ndc_to_pixels,
-    pixels_to_ndc,
     project_keypoints,
     projected_keypoints_loss,
 )
@@ -51,11 +49,9 @@ __all__ = [
     "keypoint_representation",
     "keypoints3d_loss",
     "masked_mean",
-    "ndc_to_pixels",
     "pairwise_distance",
     "param_losses",
     "part_box_losses",
-    "pixels_to_ndc",
     "pose_representation",
     "proj_loss_from_mesh",
     "project_keypoints",

@@ -19,6 +19,7 @@ from robosmplx.errors import ShapeError
 from robosmplx.geometry.camera import (
     DEFAULT_FOCAL,
     crop_intrinsics,
+    pixels_to_ndc,
     project,
     weak_perspective_project,
     weak_to_translation,
@@ -32,16 +33,6 @@ from robosmplx.losses.masking import (
     sample_flags,
     sanitize,
 )
-
-
-def pixels_to_ndc(uv: Tensor, crop_size: float) -> Tensor:
-    """(..., 2) crop pixels -> normalised crop coordinates in [-1, 1] (edges at +-1)."""
-    return (2.0 * uv + 1.0) / crop_size - 1.0
-
-
-def ndc_to_pixels(xy: Tensor, crop_size: float) -> Tensor:
-    """Inverse of :func:`pixels_to_ndc`."""
-    return ((xy + 1.0) * crop_size - 1.0) / 2.0
 
 
 def _weights(gt_keypoints2d: Tensor, has: Tensor | None, like: Tensor) -> Tensor:

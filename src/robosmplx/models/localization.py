@@ -13,16 +13,6 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 
-def pixels_to_normalized(uv: Tensor, size: float) -> Tensor:
-    """Crop pixels (..., 2) -> normalised [-1, 1] coordinates over a crop of side ``size``."""
-    return (uv + 0.5) * (2.0 / size) - 1.0
-
-
-def normalized_to_pixels(xy: Tensor, size: float) -> Tensor:
-    """Inverse of :func:`pixels_to_normalized`."""
-    return (xy + 1.0) * (size / 2.0) - 0.5
-
-
 def cell_centers(n: int, device=None, dtype=None) -> Tensor:
     """(n,) normalised coordinates of the centres of ``n`` cells spanning [-1, 1]."""
     return (torch.arange(n, device=device, dtype=dtype) + 0.5) * (2.0 / n) - 1.0

@@ -22,10 +22,10 @@ from torch import Tensor, nn
 
 from robosmplx.errors import CheckpointError, ConfigError, ShapeError
 from robosmplx.geometry.boxes import box_from_keypoints
+from robosmplx.geometry.camera import ndc_to_pixels
 from robosmplx.geometry.rotations import mirror_rotation
 from robosmplx.models.backbones import BackboneConfig
 from robosmplx.models.checkpoint import load_state_strict, without_pretrained
-from robosmplx.models.localization import normalized_to_pixels
 from robosmplx.models.outputs import Prediction
 from robosmplx.models.roi import roi_crop
 from robosmplx.models.signature import BodySignature
@@ -157,7 +157,7 @@ class WholeBodyNetwork(nn.Module):
     def part_boxes(self, joints_hm: Tensor, crop_size: int) -> dict[str, Tensor]:
         """(B, J, 3) body soft-argmax joints -> ``lhand``/``rhand``/``face`` (B, 4) xywh boxes in
         body-crop pixels (square; hands x hand_box_scale, face x face_box_scale)."""
-        kp = normalized_to_pixels(joints_hm[..., :2], crop_size)  # (B, J, 2)
+        kp = ndc_to_pixels(joints_hm[..., :2], crop_size)  # (B, J, 2)
         out = {}
         for k in BOX_NAMES:
             scale = self.config.face_box_scale if k == "face" else self.config.hand_box_scale
