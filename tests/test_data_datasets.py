@@ -58,7 +58,9 @@ def test_hand_dataset_mirrors_left_hands_into_right_hands(scene):
     sides = [side for _, side in ds.entries]
     right = ds[sides.index("right")]
     left = ds[sides.index("left")]
-    assert set(k for k in right if k.endswith("_rotmat")) == {"gt_right_hand_pose_rotmat"}
+    assert set(k for k in right if k.endswith("_rotmat")) == {"gt_global_orient_rotmat", "gt_right_hand_pose_rotmat"}  # fmt: skip
+    # the hand frame comes from the model's rhand view; this stand-in has no lhand view to say it
+    assert right["has_global_orient"] == 1 and left["has_global_orient"] == 0
     assert right["gt_keypoints2d"].shape == (3, 3) and right["img"].shape == (3, 256, 256)
     # the left hand's crop is mirrored: its red wrist marker lands on the right-wrist keypoint
     found = marker_centroid(denormalize_image(left["img"]), (255, 0, 0))

@@ -3,10 +3,14 @@ error stays where it was measured (docs/default_model.md), plus a small margin."
 
 import json
 
+import numpy as np
 import pytest
 
 from robosmplx.cli import main
+from robosmplx.infer.cropping import crop_region, person_box_problem
+from robosmplx.infer.examples import EXAMPLES_DIR
 from robosmplx.infer.loading import DEFAULT_CHECKPOINT
+from robosmplx.infer.predictor import Predictor
 
 # Measured with `robosmplx demo --json` on the bundled checkpoint (docs/default_model.md).
 MEASURED_PA_PVE_MM = 216.8
@@ -23,3 +27,21 @@ def test_demo_runs_and_error_stays_as_measured(tmp_path, capsys):
     assert all(p.endswith(".png") for p in result["pictures"]) and result["pictures"]
     assert result["pa_pve_mm"] <= MEASURED_PA_PVE_MM * MARGIN
     assert result["pve_mm"] <= MEASURED_PVE_MM * MARGIN
+
+
+@pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no bundled default checkpoint")
+def test_refinement_recrops_the_heatmap_joint_box_without_the_body_model():
+    one = Predictor(DEFAULT_CHECKPOINT, rounds=1)
+    img = EXAMPLES_DIR / "example_0.jpg"
+    first = one.predict_image(img)[0]
+    assert person_box_problem(first.joint_box, *first.image_size) is None
+    two = Predictor.from_network(one.net, one.body, rounds=2)
+    calls = []
+    hook = two.body.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        second = two.predict_image(img)[0]
+    finally:
+        hook.remove()
+    assert len(calls) == 1  # the first pass only read its heatmap joints
+    assert second.box_source == "refined"
+    assert np.allclose(second.region, crop_region(first.joint_box), atol=1e-3)

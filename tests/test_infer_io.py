@@ -120,3 +120,20 @@ def test_save_params_and_mesh(tmp_path):
         m = trimesh.load(p, force="mesh")
         assert len(m.vertices) == 3
     assert not list(tmp_path.glob(".*"))  # no temporary leftovers
+
+
+def test_obj_text_matches_printf_formatting():
+    from robosmplx.infer.export import obj_bytes
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(500, 3)) * np.array([0.5, 3.0, 40.0])
+    v[:3] = [[0.0, 1e-7, -2e-7], [-0.25, 999.9999994, -123.4567891], [1.0000005, -0.0000015, 7.0]]
+    f = rng.integers(0, 500, size=(300, 3))
+    text = obj_bytes(v, f).decode("ascii").splitlines()
+    # away from zero every line is exactly what "%.6f" prints; values that round to zero
+    # print unsigned (printf would write "-0.000000")
+    want = [f"v {a:.6f} {b:.6f} {c:.6f}".replace("-0.000000", "0.000000") for a, b, c in v]
+    assert text[:500] == want
+    assert text[500:] == [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in f]
+    far = obj_bytes(np.array([[1e4, -2.5, np.inf]]), f[:1]).decode()  # Python's formatting
+    assert far.startswith("v 10000.000000 -2.500000 inf\n")

@@ -107,6 +107,7 @@ class HumanDataset(Dataset):
             self.skipped[f"no {self.box_name} box (confidence 0)"] = self._no_box
         self._validate(check_files)
         self._roots: dict[int, np.ndarray] = {}
+        self._orients: dict[tuple[int, str], np.ndarray] = {}
 
     # -- setup ------------------------------------------------------------------------
     def _setup_groups(self) -> None:
@@ -115,7 +116,8 @@ class HumanDataset(Dataset):
         view = {"hand": "rhand", "face": "face"}.get(self.stage)
         names = spec.names
         if view is not None and view in views:
-            names = tuple(views[view].param_groups)
+            # a part subnetwork predicts its own global orientation too (part_global_orient)
+            names = ("global_orient", *views[view].param_groups)
         self.rotation_groups = [(g.name, g.size) for g in spec.groups if g.name in names and g.kind == "rotation"]  # fmt: skip
         self.vector_groups = [(g.name, g.size) for g in spec.groups if g.name in names and g.kind == "vector"]  # fmt: skip
         self.keypoint_subset = None
@@ -254,7 +256,32 @@ class HumanDataset(Dataset):
         ann = annotation_at(self.table, i, segm)
         if ann.has.get("transl", 0.0) > 0:
             ann = ann.replace(pivot=self._pivot(i, ann.transl))
+        if self.stage in ("hand", "face"):
+            ann = self._part_frame(i, side, ann)
         return i, side, image, box, ann
+
+    def _part_frame(self, i: int, side: str, ann):
+        """A whole-body annotation's ``global_orient`` turned into the part's own (hand or
+        face frame, :meth:`BodyModel.part_global_orient`; cached per sample and side), which
+        the part subnetwork predicts. Part-only files (no ``body_pose``) already hold it."""
+        rots, has = ann.rotations, ann.has
+        whole = "body_pose" in rots and has.get("body_pose", 0.0) > 0
+        if "global_orient" not in rots or not whole or has.get("global_orient", 0.0) <= 0:
+            return ann
+        view = {"right": "rhand", "left": "lhand"}.get(side, "face")
+        if view not in getattr(self.model, "part_views", {}):  # cannot say: leave it unsupervised
+            return ann.replace(has={**has, "global_orient": 0.0})
+        key = (i, side)
+        if key not in self._orients:
+            spec = self.model.spec
+            params = {f"{k}_rotmat": torch.from_numpy(v[None]) for k, v in rots.items() if k in spec}
+            params.update(
+                {k: torch.from_numpy(np.asarray(v, np.float32)[None])
+                 for k, v in ann.vectors.items() if k in spec}
+            )  # fmt: skip
+            r = self.model.part_global_orient(view, **params)
+            self._orients[key] = r.numpy().astype(np.float32)  # (1, 3, 3)
+        return ann.replace(rotations={**rots, "global_orient": self._orients[key]})
 
     def _make(self, j: int, rng: np.random.Generator):
         i, side, image, box, ann = self._load(j)

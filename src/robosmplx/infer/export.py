@@ -89,18 +89,58 @@ UPRIGHT = np.diag([1.0, -1.0, -1.0])  # camera frame (y down) -> glTF (y up)
 
 
 @functools.lru_cache(maxsize=4)
-def _faces_block(data: bytes) -> str:
+def _faces_block(data: bytes) -> bytes:
     f = np.frombuffer(data, dtype=np.int64) + 1
-    return ("f %d %d %d\n" * (len(f) // 3)) % tuple(f.tolist())
+    return (("f %d %d %d\n" * (len(f) // 3)) % tuple(f.tolist())).encode("ascii")
 
 
-def obj_text(vertices: np.ndarray, faces: np.ndarray) -> str:
-    """Wavefront OBJ of a triangle mesh (geometry only, 6 decimals), formatted in one pass and
-    with the faces' text cached per topology: several times faster than a general exporter
-    for body meshes of 10k+ vertices."""
+@functools.lru_cache(maxsize=1)
+def _digit_tables() -> tuple[np.ndarray, np.ndarray]:
+    """ASCII digits of 0..999 without leading zeros (0 bytes, dropped later), and of
+    0..999999 as six digits: fixed-point numbers become two table look-ups."""
+    three = (np.arange(1000)[:, None] // np.array([100, 10, 1]) % 10 + 48).astype(np.uint8)
+    whole = three.copy()
+    whole[:100, 0] = 0
+    whole[:10, 1] = 0
+    six = np.concatenate(
+        (np.repeat(three, 1000, axis=0), np.tile(three, (1000, 1))), axis=1
+    )  # (1e6, 6): 6 MB, built once
+    return whole, six
+
+
+def _vertex_lines(v: np.ndarray) -> bytes:
+    """``b"v x y z\\n"`` lines of (V, 3) values below 1000 in magnitude with 6 decimals: the
+    text ``"%.6f"`` gives (except that values rounding to zero print unsigned), from digit
+    tables on whole arrays - several times faster than Python's formatting on a body mesh."""
+    whole_t, six_t = _digit_tables()
+    n = len(v)
+    q = np.rint(np.abs(v) * 1e6).astype(np.int32)  # micro-units, below 1e9
+    whole, frac = np.divmod(q, 1_000_000)
+    num = np.empty((n, 3, 12), np.uint8)  # " -123.456789", 0 = no character
+    num[..., 0] = 32
+    num[..., 1] = np.where((v < 0) & (q > 0), 45, 0)
+    num[..., 2:5] = whole_t[whole]
+    num[..., 5] = 46
+    num[..., 6:] = six_t[frac]
+    chars = np.empty((n, 38), np.uint8)
+    chars[:, 0] = 118  # "v"
+    chars[:, 1:37] = num.reshape(n, 36)
+    chars[:, 37] = 10  # newline
+    flat = chars.ravel()
+    return flat[flat != 0].tobytes()
+
+
+def obj_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
+    """Wavefront OBJ of a triangle mesh (geometry only, 6 decimals): vertices formatted on
+    whole arrays, the faces' text cached per topology; several times faster than a general
+    exporter for body meshes of 10k+ vertices."""
     v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
     f = np.ascontiguousarray(faces, dtype=np.int64).reshape(-1, 3)
-    return ("v %.6f %.6f %.6f\n" * len(v)) % tuple(v.ravel().tolist()) + _faces_block(f.tobytes())
+    if np.isfinite(v).all() and (np.abs(v) < 999.9999995).all():
+        verts = _vertex_lines(v)
+    else:  # far away, inf or nan: Python's formatting
+        verts = (("v %.6f %.6f %.6f\n" * len(v)) % tuple(v.ravel().tolist())).encode("ascii")
+    return verts + _faces_block(f.tobytes())
 
 
 def save_mesh(
@@ -112,7 +152,7 @@ def save_mesh(
     import trimesh
 
     if path.suffix.lower() == ".obj":
-        return write_bytes(path, obj_text(vertices, faces).encode("ascii"), atomic)
+        return write_bytes(path, obj_bytes(vertices, faces), atomic)
     v = np.asarray(vertices, dtype=np.float64)
     if path.suffix.lower() == ".glb":
         v = v @ UPRIGHT.T

@@ -46,7 +46,8 @@ class PersonResult:
     the crop came from; keypoint_box: the box of the predicted body keypoints; region: the
     square the network saw; part_boxes: ``lhand``/``rhand``/``face``; all boxes xywh pixels.
     score: agreement of the network's heatmap joints and mesh keypoints in [0, 1]. crop_cam:
-    the network's weak-perspective camera (s, tx, ty) on the ``region`` crop.
+    the network's weak-perspective camera (s, tx, ty) on the ``region`` crop. joint_box: the
+    box of the Localization Module's 2D body joints (what the next refinement round crops).
     """
 
     params: dict[str, np.ndarray]
@@ -65,6 +66,7 @@ class PersonResult:
     image_size: tuple[int, int]
     body_model: str
     crop_cam: np.ndarray | None = None
+    joint_box: np.ndarray | None = None
     track_id: int | None = None
     frame_index: int | None = None
 
@@ -85,6 +87,8 @@ class PersonResult:
             extra[f"{k}_box_xywh"] = v.astype(np.float32)
         if self.crop_cam is not None:
             extra["crop_cam"] = np.asarray(self.crop_cam, np.float32)
+        if self.joint_box is not None:
+            extra["joint_box_xywh"] = np.asarray(self.joint_box, np.float32)
         if self.track_id is not None:
             extra["track_id"] = np.int32(self.track_id)
         if self.frame_index is not None:
@@ -264,19 +268,28 @@ class Predictor:
         outs = [ImagePrediction([], im.pixels, im.scale, im.path, list(im.notes)) for im in loaded]
         for i, (im, b) in enumerate(zip(loaded, boxes)):
             jobs += self._initial_jobs(i, im, b, outs[i])
-        raw = self._run(jobs, pyramids)
-        for _ in range(1, self.rounds):
-            todo = [i for i, j in enumerate(jobs) if j.refine]
-            for i in todo:
-                kb = raw[i]["keypoint_box"]
-                w, h = pyramids[jobs[i].image].size
-                if person_box_problem(kb, w, h):
-                    jobs[i].refine = False
-                    continue
-                jobs[i].region, jobs[i].bbox, jobs[i].source = crop_region(kb), kb, "refined"
-            todo = [i for i in todo if jobs[i].refine]
-            for i, r in zip(todo, self._run([jobs[i] for i in todo], pyramids)):
-                raw[i] = r
+        # A pass that another round will follow only needs the next box: the light pass takes
+        # it from the heatmap joints and skips the body model (the mesh box where those are
+        # degenerate, in which case the pass is full and may end the refinement).
+        raw: list[dict] = [{}] * len(jobs)
+        for k in range(self.rounds):
+            if k == 0:
+                todo = list(range(len(jobs)))
+            else:
+                todo = [i for i, j in enumerate(jobs) if j.refine]
+                for i in todo:
+                    kb = raw[i]["refine_box"]
+                    w, h = pyramids[jobs[i].image].size
+                    if person_box_problem(kb, w, h):
+                        jobs[i].refine = False
+                        continue
+                    jobs[i].region, jobs[i].bbox, jobs[i].source = crop_region(kb), kb, "refined"
+                todo = [i for i in todo if jobs[i].refine]
+            last = k == self.rounds - 1
+            for full in (True, False):
+                part = [i for i in todo if full == (last or not jobs[i].refine)]
+                for i, r in zip(part, self._run([jobs[i] for i in part], pyramids, full)):
+                    raw[i] = r
         for job, r in zip(jobs, raw):
             self._keep(outs[job.image], loaded[job.image], job, r)
         return outs
@@ -334,13 +347,14 @@ class Predictor:
                 image_size=(w0, h0),
                 body_model=self.body_model_name,
                 crop_cam=r["crop_cam"],
+                joint_box=to_orig(r["joint_box"]),
             )
         )
 
-    def _run(self, jobs: list[_Job], pyramids: list[ImagePyramid]) -> list[dict]:
+    def _run(self, jobs: list[_Job], pyramids: list[ImagePyramid], full: bool = True) -> list[dict]:
         out: list[dict] = []
         for i in range(0, len(jobs), self.batch_size):
-            out += self._run_batch(jobs[i : i + self.batch_size], pyramids)
+            out += self._run_batch(jobs[i : i + self.batch_size], pyramids, full)
         return out
 
     def _tick(self, name: str, t0: float) -> float:
@@ -351,11 +365,16 @@ class Predictor:
         return t
 
     @torch.inference_mode()
-    def _run_batch(self, jobs: list[_Job], pyramids: list[ImagePyramid]) -> list[dict]:
-        """Crops -> network -> body model -> camera; numpy results in loaded-image pixels."""
+    def _run_batch(
+        self, jobs: list[_Job], pyramids: list[ImagePyramid], full: bool = True
+    ) -> list[dict]:
+        """Crops -> network -> body model -> camera; numpy results in loaded-image pixels.
+        Each result has ``refine_box``: the box a next round would crop (the heatmap joints'
+        box, else the mesh keypoints'). ``full=False`` returns only that, unless some joint box
+        is degenerate (then the batch is decoded fully)."""
         from robosmplx.data.pipeline import normalize_image
         from robosmplx.geometry.boxes import box_from_keypoints
-        from robosmplx.geometry.camera import project
+        from robosmplx.geometry.camera import ndc_to_pixels, project
         from robosmplx.geometry.rotations import matrix_to_axis_angle
 
         t0 = time.perf_counter()
@@ -368,6 +387,14 @@ class Predictor:
         t0 = self._tick("crops", t0)
         pred = self.net(source, self.affine.expand(b, 2, 3), body_img=body_img)
         t0 = self._tick("network", t0)
+        joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
+        scale = regions[:, None, 2:3] / s
+        uv_joints = regions[:, None, :2] + (ndc_to_pixels(joints[..., :2], s) + 0.5) * scale - 0.5
+        jbox = box_from_keypoints(uv_joints, scale=1.0, aspect=None).double().cpu().numpy()
+        ok = [person_box_problem(jbox[i], *pyramids[j.image].size) is None for i, j in enumerate(jobs)]  # fmt: skip
+        if not full and all(ok):
+            self._tick("decode", t0)
+            return [{"refine_box": jbox[i]} for i in range(b)]
         params = {k: v.float() for k, v in pred.pred_params.items()}
         body = self.body(**params)
         transl, k_img = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
@@ -376,8 +403,7 @@ class Predictor:
         uv = project(kp3, k_img)  # (B, K, 2) image px
         uv_body = uv.index_select(1, self.body_idx)
         kbox = box_from_keypoints(uv_body, scale=1.0, aspect=None)  # (B, 4)
-        uv_crop = (uv_body - regions[:, None, :2] + 0.5) * (s / regions[:, None, 2:3]) - 0.5
-        joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
+        uv_crop = (uv_body - regions[:, None, :2] + 0.5) / scale - 0.5
         score = keypoint_agreement(joints, uv_crop, s)  # (B,)
         parts = {k: crop_boxes_to_image(v.float(), regions, s) for k, v in pred.pred_boxes.items()}
         aa = {}
@@ -394,6 +420,9 @@ class Predictor:
             "score": score, "part_boxes": {k: v.double() for k, v in parts.items()},
         })  # fmt: skip
         out = [_item(host, i) for i in range(b)]
+        for i, r in enumerate(out):
+            r["joint_box"] = jbox[i]
+            r["refine_box"] = jbox[i] if ok[i] else r["keypoint_box"]
         self._tick("decode", t0)
         return out
 
