@@ -307,8 +307,11 @@ class Evaluator:
             for part, v in box_ious(boxes, gt_boxes, valid).items():
                 out[f"{part}.box_iou"] = v
         if self.protocol.rmse3d:
+            # the face's shape and expression at rest: scans have frames of their own, and a
+            # rigid fit from centroids only (no scan landmarks) cannot undo any head turn
             rows = [ds.entries[int(j)][0] for j in batch["sample_index"]]
-            face = self.parts["face"].part_vertices(pred_out.vertices)
+            rest = {k: v for k, v in params.items() if not k.startswith("global_orient")}
+            face = self.parts["face"].part_vertices(self.scorer(**rest).vertices)
             out["face.rmse3d"] = M.face_rmse(list(face), self._scans(rows))
         return out
 
