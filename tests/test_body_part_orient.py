@@ -65,3 +65,27 @@ def test_hand_samples_carry_the_hand_frame_orientation(anny_small):
         gt = s["gt_keypoints3d"][None, :, :3]  # the rhand subset, left hands mirrored
         err = (_centred(posed, root) - _centred(gt, root)).norm(dim=-1)
         assert err.max() < 2e-3, (sides[j], err.max())
+
+
+def test_part_orient_on_the_smplx_standin(tmp_path):
+    from robosmplx.body import load_body_model
+    from robosmplx.body.standin import write_standin_model_files
+
+    write_standin_model_files(tmp_path, names=("smplx",))
+    model = load_body_model("smplx", model_dir=tmp_path)
+    torch.manual_seed(0)
+    params = {
+        "global_orient": torch.tensor([[0.3, -2.0, 0.5]]),
+        "body_pose": 0.3 * torch.randn(1, 63),
+        "right_hand_pose": 0.3 * torch.randn(1, 45),
+        "betas": torch.randn(1, 10),
+    }
+    pv = model.part_views["rhand"]
+    r = model.part_global_orient("rhand", **params)
+    full = model(**params).keypoints
+    part = model(global_orient_rotmat=r[:, None], betas=params["betas"],
+                 right_hand_pose=params["right_hand_pose"]).keypoints  # fmt: skip
+    idx = list(pv.keypoints)
+    root = idx.index(pv.root)
+    err = (_centred(full[:, idx], root) - _centred(part[:, idx], root)).norm(dim=-1)
+    assert err.max() < 3e-3  # SMPL-X's pose correctives move the hand a little
