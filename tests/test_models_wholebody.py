@@ -120,3 +120,11 @@ def test_swap_in_trained_parts(net, tmp_path):
     del broken["localization.heatmap.weight"]
     with pytest.raises(CheckpointError, match=r"missing keys \(1\): localization.heatmap.weight"):
         wb.swap_in(hand_state=broken)
+
+
+def test_closed_form_affine_inverse():
+    from robosmplx.models.roi import _invert_affine
+
+    a = torch.randn(5, 2, 3, dtype=torch.float64)
+    full = torch.cat((a, torch.tensor([0.0, 0, 1], dtype=torch.float64).expand(5, 1, 3)), 1)
+    torch.testing.assert_close(_invert_affine(a), torch.linalg.inv(full))

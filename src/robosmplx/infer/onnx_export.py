@@ -10,9 +10,10 @@ Signature (batch dimension dynamic):
   ``pred_cam`` (B, 3) weak perspective on the body crop, ``pred_joints_hm`` (B, J, 3) in
   [-1, 1], ``lhand_box``/``rhand_box``/``face_box`` (B, 4) xywh in body-crop pixels.
 
-Inside, the body crop is the source area-downsampled to S, and the hand and face crops are
-cut from the source (the network's own ``forward_head`` with boxes mapped to the source), so
-the graph needs only standard operators (opset 20 for ``affine_grid``).
+Inside, the body crop is the source area-downsampled to S and the network runs exactly as in
+:class:`robosmplx.infer.predictor.Predictor` (hand and face crops cut from the source through
+the fixed source -> body-crop affine, whose inverse is closed-form), so the graph needs only
+standard operators (opset 20 for ``affine_grid``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class SourceCropNetwork(nn.Module):
         self.net = net
         self.body_size = net.config.body.input_size
         self.source_size = 2 * self.body_size
+        from robosmplx.infer.cropping import source_to_body_affine
+
+        self.register_buffer(
+            "affine", source_to_body_affine(self.source_size, self.body_size), persistent=False
+        )  # (2, 3) source px -> body-crop px, as the Predictor uses
         from robosmplx.infer.loading import network_groups
 
         groups = network_groups(net.config)
@@ -50,16 +56,9 @@ class SourceCropNetwork(nn.Module):
 
     def forward(self, source: Tensor) -> tuple[Tensor, ...]:
         s = self.body_size
-        k = s / self.source_size  # source px -> body px scale
         body_img = F.interpolate(source, size=(s, s), mode="area")  # (B, 3, S, S)
-        feat = self.net.forward_features(body_img)
-        _, joints = self.net.body.localization(feat)  # (B, J, 3), as the head computes them
-        boxes = self.net.part_boxes(joints, s)
-        # body-crop px -> source px (the inverse of the scaling, in closed form)
-        src_boxes = {
-            n: torch.cat(((b[:, :2] + 0.5) / k - 0.5, b[:, 2:] / k), 1) for n, b in boxes.items()
-        }
-        pred = self.net.forward_head(feat, source, None, boxes=src_boxes)
+        affine = self.affine.to(source.dtype).expand(source.shape[0], 2, 3)
+        pred = self.net(source, affine, body_img=body_img)
         params = [pred.pred_params[key] for key in self.param_keys]
         out_boxes = [pred.pred_boxes[n] for n in ("lhand", "rhand", "face")]
         return (*params, pred.pred_cam, pred.pred_joints_hm, *out_boxes)
