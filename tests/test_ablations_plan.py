@@ -29,14 +29,15 @@ def test_plan_expands_every_row_over_the_seeds_in_order(configs):
     _, runs, out = configs
     assert [(r.row, r.seed) for r in runs] == [(row, s) for row in SPEC.rows for s in (0, 1)]
     assert runs[0].run_dir == out / "hmr" / "seed0" and runs[-1].run_dir.name == "seed1"
-    assert len(SPEC.rows) == 20 and SPEC.rows["full"].label.startswith("Full")
+    assert len(SPEC.rows) == 22 and SPEC.rows["full"].label.startswith("Full")
 
 
 def test_budget_and_seed_reach_every_config(configs):
     cfgs, runs, out = configs
     for row, cfg in cfgs.items():
-        assert cfg.stage == "hand" and cfg.trainer.max_steps == 300
-        assert cfg.optim.milestones == (225,) and cfg.trainer.seed == 1
+        steps = 300 * (6 if row.endswith("-long") else 1)
+        assert cfg.stage == "hand" and cfg.trainer.max_steps == steps
+        assert cfg.optim.milestones == (steps * 3 // 4,) and cfg.trainer.seed == 1
         assert [s.path for s in cfg.data.train] == ["data/synth/hand"] and cfg.data.val == ()
         assert cfg.logging.run_dir == str(out / row / "seed1")
         assert cfg.data.batch_size == 8 and cfg.augment.crop_size == 128
@@ -106,8 +107,8 @@ def test_twin_rows_choose_the_twin_kinds(configs, row, kinds, rep):
 def test_tables_name_their_rows_and_rows_select_by_table():
     tables = SPEC.table_rows()
     assert set(tables) == {"table11", "table9", "table10", "table10k", "table4"}
-    assert tables["table4"] == ("hmr", "full")
-    assert select_rows(SPEC, ["table4", "lf-all"]) == ("hmr", "lf-all", "full")
+    assert tables["table4"] == ("hmr", "full", "hmr-long", "full-long")
+    assert select_rows(SPEC, ["table4", "lf-all"]) == ("hmr", "lf-all", "full", "hmr-long", "full-long")
     assert select_rows(SPEC, None) == tuple(SPEC.rows)
     with pytest.raises(ConfigError, match="not a row or table"):
         select_rows(SPEC, ["table99"])
@@ -141,3 +142,23 @@ def test_overrides_read_back_as_their_values(value):
 def test_bad_budgets_are_refused(bad):
     with pytest.raises(ConfigError):
         Budget(**{"data": "d", "steps": 10, "seeds": (0,), **bad})
+
+
+def test_like_rows_repeat_their_row_with_a_scaled_budget(configs):
+    cfgs, runs, _ = configs
+    for long, short in (("hmr-long", "hmr"), ("full-long", "full")):
+        a, b = cfgs[long], cfgs[short]
+        assert (a.model, a.loss, a.augment, a.data.twins) == (b.model, b.loss, b.augment, b.data.twins)
+        assert (a.trainer.max_steps, b.trainer.max_steps) == (1800, 300)
+    own = next(r.row_overrides for r in runs if r.row == "hmr-long")
+    assert own[0] == "trainer.max_steps=1800" and "model.preset=hmr-hand" in own
+
+
+def test_like_must_name_a_plain_row(tmp_path):
+    text = yaml.safe_dump({
+        "format": "robosmplx-ablations", "base": "ablations/hand",
+        "rows": {"a": {"label": "A"}, "b": {"label": "B", "like": "a"}, "c": {"label": "C", "like": "b"}},
+    })  # fmt: skip
+    (tmp_path / "s.yaml").write_text(text)
+    with pytest.raises(ConfigError, match="row 'c': like: 'b' must name another row"):
+        load_spec(tmp_path / "s.yaml")

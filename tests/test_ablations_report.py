@@ -130,8 +130,10 @@ def test_robustness_table_and_verdict(tmp_path):
     t4 = _table(doc, "Table 4")
     assert t4[0] == ["Model (PA-PVE / PVE, mm)", *COLS]
     assert t4[1][1:3] == ["9.00 / 19.00", "11.00 / 21.00"] and t4[2][1] == "7.00 / 14.00"
-    assert t4[3][0] == "paper: Hand4Whole"
-    assert "PVE +0.50 mm vs +2.00 mm: smaller" in doc
+    assert [r[0].split(" (`")[0] for r in t4[3:5]] == ["Baseline HMR, 6x budget", "Full model, 6x budget"]
+    assert t4[5][0] == "paper: Hand4Whole"
+    assert "PVE +0.50 mm vs +2.00 mm: smaller" in doc  # full against hmr
+    assert f"**Verdict:** {NOT_MEASURED}: whether the Full model, 6x budget rises less" in doc
     pending = _doc(tmp_path, [0, 1], _records())
     assert f"**Verdict:** {NOT_MEASURED}" in pending
 
@@ -141,4 +143,4 @@ def test_document_with_no_runs_is_all_pending(tmp_path):
     for title in ("Table 11", "Table 9", "Table 10:", "Table 4"):
         body = _table(doc, title)[1:]
         assert all(NOT_MEASURED in " ".join(r[1:]) for r in body if not r[0].startswith("paper"))
-    assert "Runs measured | 0 of 40" in doc
+    assert "Runs measured | 0 of 44" in doc

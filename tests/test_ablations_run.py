@@ -52,7 +52,7 @@ def test_two_rows_train_score_skip_and_document(data, tmp_path, capsys):
     out = tmp_path / "abl"
     assert cli.run(_args(data, out)) == 0
     log = capsys.readouterr().out
-    assert log.count("ablate: training") == 2 and "2 of 20 runs scored" in log
+    assert log.count("ablate: training") == 2 and "2 of 22 runs scored" in log
     finals = {r: out / r / "seed0" / "final" / "model.safetensors" for r in ("hmr", "full")}
     assert all(f.is_file() for f in finals.values())
     stamps = {r: (f.stat().st_mtime_ns, (f.parent.parent / "eval.json").stat().st_mtime_ns)

@@ -28,12 +28,21 @@ METRIC_NAMES = {"pa_mpjpe": "PA-MPJPE", "mpjpe": "MPJPE", "pa_pve": "PA-PVE", "p
 @dataclass(frozen=True)
 class RowSpec:
     """One trained configuration: the base config plus ``overrides`` (dotted keys);
-    ``augment: strong`` widens the stage's scale and jitter ranges (``data.augment.strongaug``)."""
+    ``augment: strong`` widens the stage's scale and jitter ranges (``data.augment.strongaug``).
+    ``like``: another row whose overrides and augmentation this one starts from (its own
+    overrides win); ``budget_scale``: this row trains that many times the shared ``--steps``
+    (the learning-rate step stays at 3/4)."""
 
     label: str
     description: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
     augment: Literal["default", "strong"] = "default"
+    like: str | None = None
+    budget_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.budget_scale > 0:
+            raise ConfigError(f"row {self.label!r}: budget_scale must be > 0, got {self.budget_scale}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,13 @@ class AblationSpec:
         entries = [e for t in self.tables for e in t.rows]
         if self.robustness is not None:
             entries += list(self.robustness.rows)
+            scored = {e.row for e in self.robustness.rows}
+            for e in self.robustness.rows:
+                if e.versus is not None and e.versus not in scored:
+                    raise ConfigError(
+                        f"robustness row {e.row!r}: versus {e.versus!r} must be one of the "
+                        f"table's own rows ({', '.join(sorted(scored))})"
+                    )
             for name, cells in self.robustness.paper.items():
                 if len(cells) != 7:
                     raise ConfigError(
@@ -94,9 +110,27 @@ class AblationSpec:
                         f"table entry names row {ref!r}, which is not among the rows "
                         f"({', '.join(self.rows)})"
                     )
+        for name, r in self.rows.items():
+            if r.like is None:
+                continue
+            if r.like not in known or r.like == name or self.rows[r.like].like is not None:
+                raise ConfigError(
+                    f"row {name!r}: like: {r.like!r} must name another row that has no 'like' "
+                    f"itself ({', '.join(n for n, x in self.rows.items() if x.like is None)})"
+                )
         ids = [t.id for t in self.tables]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"table ids must be unique, got {ids}")
+
+    def resolved(self, name: str) -> RowSpec:
+        """Row ``name`` with its ``like`` row's overrides and augmentation folded in."""
+        r = self.rows[name]
+        if r.like is None:
+            return r
+        base = self.rows[r.like]
+        augment = r.augment if r.augment != "default" else base.augment
+        return RowSpec(r.label, r.description, {**base.overrides, **r.overrides}, augment,
+                       None, r.budget_scale)  # fmt: skip
 
     def table_rows(self) -> dict[str, tuple[str, ...]]:
         """Table id -> the rows it needs (the robustness table included)."""
@@ -179,14 +213,20 @@ def format_override(key: str, value: Any) -> str:
     return f"{key}={json.dumps(value)}"
 
 
-def budget_overrides(budget: Budget, seed: int, run_dir: Path) -> list[str]:
-    """The shared part of every run's overrides (data, steps, schedule, seed, folder)."""
-    steps = budget.steps
-    out = [
-        format_override("data.train", [{"path": str(budget.data)}]),
+def steps_overrides(steps: int) -> list[str]:
+    """Training length, the learning-rate step at 3/4 and checkpoints every quarter."""
+    return [
         format_override("trainer.max_steps", steps),
         format_override("optim.milestones", [max(1, (3 * steps) // 4)]),
-        format_override("checkpoint.every_n_steps", steps // 4),
+        format_override("checkpoint.every_n_steps", max(1, steps // 4)),
+    ]
+
+
+def budget_overrides(budget: Budget, seed: int, run_dir: Path) -> list[str]:
+    """The shared part of every run's overrides (data, steps, schedule, seed, folder)."""
+    out = [
+        format_override("data.train", [{"path": str(budget.data)}]),
+        *steps_overrides(budget.steps),
         format_override("trainer.seed", seed),
         format_override("logging.run_dir", str(run_dir)),
     ]
@@ -210,10 +250,12 @@ def plan_runs(
 
     runs = []
     for row in rows:
-        rs = spec.rows[row]
+        rs = spec.resolved(row)
         for seed in budget.seeds:
             run_dir = run_dir_for(out, row, seed)
             own = [format_override(k, v) for k, v in rs.overrides.items()]
+            if rs.budget_scale != 1.0:  # a longer (or shorter) run than the shared budget
+                own = steps_overrides(max(1, round(budget.steps * rs.budget_scale))) + own
             ov = budget_overrides(budget, seed, run_dir) + own + list(budget.extra)
             cfg = _load(spec.base, ov, row)
             if rs.augment == "strong":

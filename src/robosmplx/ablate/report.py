@@ -187,29 +187,37 @@ def robustness_markdown(spec: AblationSpec, records, seeds) -> str:
 
 
 def _verdict(spec: AblationSpec, rises: dict) -> str:
+    """One line per (baseline, model) pair: robustness rows that name a ``versus`` row, else
+    the first row against the last."""
     rows = spec.robustness.rows
-    if len(rows) < 2:
-        return ""
-    base, full = rows[0].row, rows[-1].row
-    bl, fl = (e.label or spec.rows[e.row].label for e in (rows[0], rows[-1]))
-    if rises.get(base) is None or rises.get(full) is None:
-        return f"**Verdict:** {NOT_MEASURED}: whether the {fl} rises less than the {bl} under Trans/Scale."
-    parts = []
-    for m in ("pa_pve", "pve"):
-        f, b = rises[full][m].mean, rises[base][m].mean
-        word = "smaller" if f < b else "not smaller"
-        parts.append(f"{METRIC_NAMES[m]} {f:+.2f} mm vs {b:+.2f} mm: {word}")
+    pairs = [(e.versus, e) for e in rows if e.versus is not None]
+    if not pairs and len(rows) >= 2:
+        pairs = [(rows[0].row, rows[-1])]
+    label = {e.row: e.label or spec.rows[e.row].label for e in rows}
     paper = ""
     if len(spec.robustness.paper) >= 2:
         (n1, c1), (n2, c2) = list(spec.robustness.paper.items())[:2]
         r1, r2 = paper_rise(c1), paper_rise(c2)
         paper = f" (paper, PVE: {n2} {r2[1]:+.2f} mm vs {n1} {r1[1]:+.2f} mm)"
-    return (
-        f"**Verdict:** mean error rise under Trans/Scale, {fl} against {bl}: "
-        + "; ".join(parts)
-        + paper
-        + "."
-    )
+    lines = []
+    for base, e in pairs:
+        bl, fl = label.get(base, spec.rows[base].label), label[e.row]
+        if rises.get(base) is None or rises.get(e.row) is None:
+            lines.append(
+                f"**Verdict:** {NOT_MEASURED}: whether the {fl} rises less than the {bl} under "
+                "Trans/Scale."
+            )
+            continue
+        parts = []
+        for m in ("pa_pve", "pve"):
+            f, b = rises[e.row][m].mean, rises[base][m].mean
+            word = "smaller" if f < b else "not smaller"
+            parts.append(f"{METRIC_NAMES[m]} {f:+.2f} mm vs {b:+.2f} mm: {word}")
+        lines.append(
+            f"**Verdict:** mean error rise under Trans/Scale, {fl} against {bl}: "
+            + "; ".join(parts) + paper + "."
+        )  # fmt: skip
+    return "\n\n".join(lines)
 
 
 def synth_command(out: str, count: int, synth: dict | None, seed: int) -> str:
