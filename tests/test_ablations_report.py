@@ -144,3 +144,4 @@ def test_document_with_no_runs_is_all_pending(tmp_path):
         body = _table(doc, title)[1:]
         assert all(NOT_MEASURED in " ".join(r[1:]) for r in body if not r[0].startswith("paper"))
     assert "Runs measured | 0 of 44" in doc
+    assert "## What the measurements say" in doc and "the direction is reproduced" in doc

@@ -85,6 +85,7 @@ class AblationSpec:
     rows: dict[str, RowSpec]
     tables: tuple[TableSpec, ...] = ()
     robustness: RobustnessSpec | None = None
+    discussion: str = ""  # markdown printed under "What the measurements say"
 
     def __post_init__(self) -> None:
         known = set(self.rows)

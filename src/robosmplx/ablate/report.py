@@ -337,6 +337,8 @@ def render(
     blocked = blocked_markdown(records)
     if blocked:
         parts.append(blocked)
+    if spec.discussion.strip():
+        parts += ["## What the measurements say\n", spec.discussion.strip() + "\n"]
     parts += [
         "## Reading these numbers\n",
         "- The paper trains DRN-D-54 / ResNet-50 networks on FreiHAND for 60 epochs; these runs "
