@@ -108,7 +108,13 @@ def test_tables_name_their_rows_and_rows_select_by_table():
     tables = SPEC.table_rows()
     assert set(tables) == {"table11", "table9", "table10", "table10k", "table4"}
     assert tables["table4"] == ("hmr", "full", "hmr-long", "full-long")
-    assert select_rows(SPEC, ["table4", "lf-all"]) == ("hmr", "lf-all", "full", "hmr-long", "full-long")
+    assert select_rows(SPEC, ["table4", "lf-all"]) == (
+        "hmr",
+        "lf-all",
+        "full",
+        "hmr-long",
+        "full-long",
+    )
     assert select_rows(SPEC, None) == tuple(SPEC.rows)
     with pytest.raises(ConfigError, match="not a row or table"):
         select_rows(SPEC, ["table99"])
@@ -148,7 +154,12 @@ def test_like_rows_repeat_their_row_with_a_scaled_budget(configs):
     cfgs, runs, _ = configs
     for long, short in (("hmr-long", "hmr"), ("full-long", "full")):
         a, b = cfgs[long], cfgs[short]
-        assert (a.model, a.loss, a.augment, a.data.twins) == (b.model, b.loss, b.augment, b.data.twins)
+        assert (a.model, a.loss, a.augment, a.data.twins) == (
+            b.model,
+            b.loss,
+            b.augment,
+            b.data.twins,
+        )
         assert (a.trainer.max_steps, b.trainer.max_steps) == (1800, 300)
     own = next(r.row_overrides for r in runs if r.row == "hmr-long")
     assert own[0] == "trainer.max_steps=1800" and "model.preset=hmr-hand" in own

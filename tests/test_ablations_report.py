@@ -130,7 +130,10 @@ def test_robustness_table_and_verdict(tmp_path):
     t4 = _table(doc, "Table 4")
     assert t4[0] == ["Model (PA-PVE / PVE, mm)", *COLS]
     assert t4[1][1:3] == ["9.00 / 19.00", "11.00 / 21.00"] and t4[2][1] == "7.00 / 14.00"
-    assert [r[0].split(" (`")[0] for r in t4[3:5]] == ["Baseline HMR, 6x budget", "Full model, 6x budget"]
+    assert [r[0].split(" (`")[0] for r in t4[3:5]] == [
+        "Baseline HMR, 6x budget",
+        "Full model, 6x budget",
+    ]
     assert t4[5][0] == "paper: Hand4Whole"
     assert "PVE +0.50 mm vs +2.00 mm: smaller" in doc  # full against hmr
     assert f"**Verdict:** {NOT_MEASURED}: whether the Full model, 6x budget rises less" in doc

@@ -32,10 +32,14 @@ def test_part_orient_turns_the_rest_part_like_the_whole_body(anny_small):
         r = anny_small.part_global_orient(view, **params)
         assert r.shape == (1, 3, 3)
         torch.testing.assert_close(r @ r.transpose(1, 2), torch.eye(3)[None], atol=1e-5, rtol=0)
-        part = anny_small(global_orient_rotmat=r[:, None], betas=params["betas"], **{group: params[group]})
+        part = anny_small(
+            global_orient_rotmat=r[:, None], betas=params["betas"], **{group: params[group]}
+        )
         idx = list(pv.keypoints)
         root = idx.index(pv.root)
-        err = (_centred(full.keypoints[:, idx], root) - _centred(part.keypoints[:, idx], root)).norm(dim=-1)
+        err = (
+            _centred(full.keypoints[:, idx], root) - _centred(part.keypoints[:, idx], root)
+        ).norm(dim=-1)
         assert err.max() < 1e-3  # the hand's joints are rigid w.r.t. the wrist
     # with the body at rest the part frame is the global orientation itself
     rest = {"global_orient": params["global_orient"], "betas": params["betas"]}

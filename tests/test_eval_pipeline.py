@@ -91,7 +91,10 @@ def test_oracle_hand_protocol_under_rotation():
         options=EvalOptions(progress=False),
     )  # fmt: skip
     res = ev.run(("rotation", 30.0))
-    assert res["scored_groups"] == ["global_orient", "right_hand_pose"]  # the hand-frame orientation
+    assert res["scored_groups"] == [
+        "global_orient",
+        "right_hand_pose",
+    ]  # the hand-frame orientation
     assert res["num_samples"] >= 2
     for v in res["metrics"]["rhand"].values():
         assert abs(v) < 1e-6 or abs(v - 1.0) < 1e-9  # errors 0, F-scores 1

@@ -42,7 +42,9 @@ class RowSpec:
 
     def __post_init__(self) -> None:
         if not self.budget_scale > 0:
-            raise ConfigError(f"row {self.label!r}: budget_scale must be > 0, got {self.budget_scale}")
+            raise ConfigError(
+                f"row {self.label!r}: budget_scale must be > 0, got {self.budget_scale}"
+            )
 
 
 @dataclass(frozen=True)

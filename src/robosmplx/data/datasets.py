@@ -274,7 +274,9 @@ class HumanDataset(Dataset):
         key = (i, side)
         if key not in self._orients:
             spec = self.model.spec
-            params = {f"{k}_rotmat": torch.from_numpy(v[None]) for k, v in rots.items() if k in spec}
+            params = {
+                f"{k}_rotmat": torch.from_numpy(v[None]) for k, v in rots.items() if k in spec
+            }
             params.update(
                 {k: torch.from_numpy(np.asarray(v, np.float32)[None])
                  for k, v in ann.vectors.items() if k in spec}
