@@ -217,19 +217,23 @@ class AblationRunner:
             batch_size=o.eval_batch_size, device=o.device, limit=o.test_limit, progress=o.progress
         )
 
+    def _cached(self, run: RunSpec, what: str) -> tuple[Path, dict, dict | None]:
+        """``RUN/<what>.json``, the key its scores must carry, and those scores when the file
+        holds that key (None without a test set or for a stale or missing file)."""
+        path = run.run_dir / f"{what}.json"
+        if self.test_file is None:
+            return path, {}, None
+        key = self._key(run, what)
+        cached = _read_json(path)
+        return path, key, cached if cached is not None and cached.get("key") == key else None
+
     def evaluate(self, run: RunSpec, cfg, compute: bool) -> dict | None:
         """The run's test-set scores (``rhand`` metrics, mm), from the cache when valid."""
         from robosmplx.eval.evaluator import Evaluator
 
-        path = run.run_dir / "eval.json"
-        if self.test_file is None:
-            return None
-        key = self._key(run, "eval")
-        cached = _read_json(path)
-        if cached is not None and cached.get("key") == key:
+        path, key, cached = self._cached(run, "eval")
+        if cached is not None or not compute or self.test_file is None:
             return cached
-        if not compute:
-            return None
         self.log(f"ablate: evaluating {run.row} seed {run.seed} on {self.test_file}")
         ev = Evaluator(
             PROTOCOL, self.test_file, run.final_model, body_model=self.body_model(cfg.body_model),
@@ -254,15 +258,9 @@ class AblationRunner:
             sweep_plan,
         )
 
-        path = run.run_dir / "robustness.json"
-        if self.test_file is None:
-            return None
-        key = self._key(run, "robustness")
-        cached = _read_json(path)
-        if cached is not None and cached.get("key") == key:
+        path, key, cached = self._cached(run, "robustness")
+        if cached is not None or not compute or self.test_file is None:
             return cached
-        if not compute:
-            return None
         self.log(f"ablate: positional perturbations for {run.row} seed {run.seed}")
         plan = sweep_plan(POSITIONAL, {n: () for n in POSITIONAL}, positional=True)
         res = run_robustness(

@@ -4,15 +4,9 @@
 this package import without torch models). See docs/inference.md.
 """
 
-_LAZY = {"Predictor", "PersonResult", "ImagePrediction"}
+from robosmplx.lazy import lazy_exports
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        from robosmplx.infer import predictor
-
-        return getattr(predictor, name)
-    raise AttributeError(f"module 'robosmplx.infer' has no attribute {name!r}")
-
-
-__all__ = sorted(_LAZY)
+__getattr__, __all__ = lazy_exports(
+    "robosmplx.infer",
+    {"Predictor": "predictor", "PersonResult": "predictor", "ImagePrediction": "predictor"},
+)

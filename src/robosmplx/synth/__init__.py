@@ -4,7 +4,7 @@
 see docs/synth.md. The names below load on first use, so importing the command stays light.
 """
 
-import importlib
+from robosmplx.lazy import lazy_exports
 
 _EXPORTS = {
     "TASKS": "config",
@@ -17,10 +17,4 @@ _EXPORTS = {
     "SynthSample": "render_sample",
     "make_sample": "render_sample",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"robosmplx.synth.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'robosmplx.synth' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports("robosmplx.synth", _EXPORTS)

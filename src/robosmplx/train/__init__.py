@@ -4,7 +4,7 @@ checkpoints, and the multi-stage schedule behind ``robosmplx train``. See docs/t
 The names below load on first use, so importing the command stays light.
 """
 
-import importlib
+from robosmplx.lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "config",
@@ -20,10 +20,4 @@ _EXPORTS = {
     "latest_checkpoint": "checkpoint",
     "read_checkpoint": "checkpoint",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"robosmplx.train.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'robosmplx.train' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports("robosmplx.train", _EXPORTS)
