@@ -95,39 +95,41 @@ def _faces_block(data: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=1)
-def _digit_tables() -> tuple[np.ndarray, np.ndarray]:
-    """ASCII digits of 0..999 without leading zeros (0 bytes, dropped later), and of
-    0..999999 as six digits: fixed-point numbers become two table look-ups."""
+def _digit_words() -> tuple[np.ndarray, np.ndarray]:
+    """Text pieces as 4-byte words (0 bytes are dropped later): for 0..999, its digits without
+    leading zeros and the decimal point; and its three digits with leading zeros."""
     three = (np.arange(1000)[:, None] // np.array([100, 10, 1]) % 10 + 48).astype(np.uint8)
-    whole = three.copy()
+    whole = np.zeros((1000, 4), np.uint8)
+    whole[:, :3] = three
     whole[:100, 0] = 0
     whole[:10, 1] = 0
-    six = np.concatenate(
-        (np.repeat(three, 1000, axis=0), np.tile(three, (1000, 1))), axis=1
-    )  # (1e6, 6): 6 MB, built once
-    return whole, six
+    whole[:, 3] = 46  # "."
+    frac = np.zeros((1000, 4), np.uint8)
+    frac[:, :3] = three
+    return whole.view(np.uint32)[:, 0].copy(), frac.view(np.uint32)[:, 0].copy()
 
 
 def _vertex_lines(v: np.ndarray) -> bytes:
     """``b"v x y z\\n"`` lines of (V, 3) values below 1000 in magnitude with 6 decimals: the
-    text ``"%.6f"`` gives (except that values rounding to zero print unsigned), from digit
-    tables on whole arrays - about twice as fast as Python's formatting on a body mesh."""
-    whole_t, six_t = _digit_tables()
+    text ``"%.6f"`` gives (except that values rounding to zero print unsigned). Each line is
+    laid out at fixed width from word-table look-ups on whole arrays, padded with 0 bytes
+    that one ``bytes.translate`` drops: about four times as fast as Python's formatting."""
+    whole_w, frac_w = _digit_words()
     n = len(v)
-    q = np.rint(np.abs(v) * 1e6).astype(np.int32)  # micro-units, below 1e9
+    q = np.rint(np.abs(v) * 1e6).astype(np.int64)  # micro-units, below 1e9
     whole, frac = np.divmod(q, 1_000_000)
-    num = np.empty((n, 3, 12), np.uint8)  # " -123.456789", 0 = no character
-    num[..., 0] = 32
-    num[..., 1] = np.where((v < 0) & (q > 0), 45, 0)
-    num[..., 2:5] = whole_t[whole]
-    num[..., 5] = 46
-    num[..., 6:] = six_t[frac]
-    chars = np.empty((n, 38), np.uint8)
-    chars[:, 0] = 118  # "v"
-    chars[:, 1:37] = num.reshape(n, 36)
-    chars[:, 37] = 10  # newline
-    flat = chars.ravel()
-    return flat[flat != 0].tobytes()
+    hi, lo = np.divmod(frac, 1000)
+    line = np.zeros((n, 14), np.uint32)  # "v", 3 x (" -", "123.", "456", "789"), newline
+    line[:, 0] = 118
+    line[:, 13] = 10
+    num = line[:, 1:13].reshape(n, 3, 4)
+    head = num.view(np.uint8)  # (n, 3, 16): byte 0 of each number is the space, 1 the sign
+    head[..., 0] = 32
+    head[..., 1] = np.where((v < 0) & (q > 0), 45, 0)
+    num[..., 1] = whole_w[whole]
+    num[..., 2] = frac_w[hi]
+    num[..., 3] = frac_w[lo]
+    return line.tobytes().translate(None, b"\0")
 
 
 def obj_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:

@@ -406,10 +406,9 @@ class Predictor:
         uv_crop = (uv_body - regions[:, None, :2] + 0.5) / scale - 0.5
         score = keypoint_agreement(joints, uv_crop, s)  # (B,)
         parts = {k: crop_boxes_to_image(v.float(), regions, s) for k, v in pred.pred_boxes.items()}
-        aa = {}
-        for g in self.rotation_groups:
-            m = params[f"{g}_rotmat"]
-            aa[g] = matrix_to_axis_angle(m).reshape(b, -1)
+        mats = [params[f"{g}_rotmat"] for g in self.rotation_groups]  # one conversion for all
+        vecs = matrix_to_axis_angle(torch.cat(mats, 1)).split([m.shape[1] for m in mats], 1)
+        aa = {g: v.reshape(b, -1) for g, v in zip(self.rotation_groups, vecs)}
         vectors = {k: v for k, v in params.items() if not k.endswith("_rotmat")}
         t0 = self._tick("body_model", t0)
         host = _to_numpy({
