@@ -85,6 +85,32 @@ def test_oracle_gives_zero_everywhere(tmp_path, capsys):
     assert (tmp_path / "eval.md").read_text().count("\n") >= 8
 
 
+def test_rest_pose_baseline_keeps_the_true_orientation_only(capsys):
+    import torch
+
+    args = _args(eval_cmd, ["--baseline", "rest", "--protocol", "synthetic", "--json", *COMMON])
+    assert eval_cmd.run(args) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["label"] == "rest-pose baseline" and not res["oracle"]
+    assert res["box_iou"] == {}  # a constant prediction has no part boxes to score
+    body = res["metrics"]["body"]
+    assert body["pa_mpjpe"] > 5.0 and body["mpjpe"] >= body["pa_mpjpe"]
+    ev = Evaluator(
+        "synthetic", BENCH, baseline="rest", body_model="anny-small",
+        options=EvalOptions(progress=False),
+    )  # fmt: skip
+    assert "global_orient" in ev.scored and "body_pose" in ev.scored
+    batch = next(iter(torch.utils.data.DataLoader(ev.base, batch_size=2)))
+    gt = ev._gt_params(batch, ev.base)
+    rest = ev._rest_params(gt)
+    assert torch.equal(rest["global_orient_rotmat"], gt["global_orient_rotmat"])
+    assert torch.equal(rest["body_pose_rotmat"], torch.eye(3).expand_as(gt["body_pose_rotmat"]))
+    want = ev.body.vector_default("betas").expand_as(gt["betas"])
+    assert torch.equal(rest["betas"], want)
+    with pytest.raises(ConfigError, match="unknown baseline"):
+        Evaluator("synthetic", BENCH, baseline="mean", body_model="anny-small")
+
+
 def test_oracle_hand_protocol_under_rotation():
     ev = Evaluator(
         "synthetic-hand", BENCH, oracle=True, body_model="anny-small",
@@ -234,8 +260,11 @@ def test_bad_inputs_fail_before_work(ckpts, tmp_path):
         with pytest.raises(ConfigError, match="not a device name"):
             bad = EvalOptions(progress=False, device="gpu0")
             Evaluator("synthetic", BENCH, ckpts[0], body_model="anny-small", options=bad)
-        with pytest.raises(ConfigError, match="give --checkpoint"):
+        with pytest.raises(ConfigError, match="give one of --checkpoint"):
             eval_cmd.run(_args(eval_cmd, ["--protocol", "synthetic", *COMMON]))
+        with pytest.raises(ConfigError, match="give one of --checkpoint"):
+            both = ["--checkpoint", str(ckpts[0]), "--baseline", "rest", *COMMON]
+            eval_cmd.run(_args(eval_cmd, both))
         with pytest.raises(CheckpointError, match="config not found"):
             Evaluator(
                 "synthetic", BENCH, tmp_path / "missing", body_model="anny-small", options=opts

@@ -42,6 +42,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default=None, help="saved network (.safetensors + .yaml)")
     add_common_arguments(parser)
+    parser.add_argument(
+        "--baseline", choices=["rest"], default=None,
+        help="score a constant prediction instead: 'rest' = rest pose, neutral shape and face "
+        "under the true global orientation (a reference for what a network has learnt)",
+    )  # fmt: skip
     parser.add_argument("--out", default=None, help="folder for eval.json, eval.csv and eval.md")
     parser.add_argument(
         "--per-sample", action="store_true", help="include per-sample values in the --json output"
@@ -74,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
     from robosmplx.eval.evaluator import Evaluator
     from robosmplx.eval.tables import eval_table, print_rich, to_json, write_eval_tables
 
-    if args.checkpoint is None and not args.oracle:
-        raise ConfigError("give --checkpoint, or --oracle to score the ground truth itself")
+    given = [args.checkpoint is not None, args.oracle, args.baseline is not None]
+    if sum(given) != 1:
+        raise ConfigError(
+            "give one of --checkpoint, --oracle (score the ground truth itself) or "
+            "--baseline rest (score the rest pose)"
+        )
     ev = Evaluator(
         args.protocol, args.data, args.checkpoint, body_model=args.body_model, oracle=args.oracle,
-        options=options_from_args(args),
+        baseline=args.baseline, options=options_from_args(args),
     )  # fmt: skip
     result = ev.run()
     files = write_eval_tables(result, args.out) if args.out else {}

@@ -59,7 +59,9 @@ class EvalOptions:
 class Evaluator:
     """Evaluate ``checkpoint`` (a saved robosmplx network) on ``data`` (a HumanData file) under
     ``protocol``; ``oracle=True`` feeds the ground truth as the prediction (no checkpoint
-    needed). ``body_model``: a name or a loaded model (default: the protocol's, else the file's
+    needed); ``baseline="rest"`` predicts the body model's rest pose, neutral shape and face
+    under the true global orientation for everyone (what a network that learnt nothing of
+    pose, shape or expression would score; no checkpoint needed). ``body_model``: a name or a loaded model (default: the protocol's, else the file's
     ``body_model``, else ``anny``)."""
 
     def __init__(
@@ -70,6 +72,7 @@ class Evaluator:
         *,
         body_model=None,
         oracle: bool = False,
+        baseline: str | None = None,
         options: EvalOptions | None = None,
         label: str | None = None,
     ):
@@ -79,9 +82,16 @@ class Evaluator:
         self.options = opts = options or EvalOptions()
         self.oracle, self.data = oracle, Path(data)
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
-        if self.checkpoint is None and not oracle:
-            raise ConfigError("give a checkpoint to evaluate, or oracle=True (--oracle)")
-        self.label = label or (self.checkpoint.stem if self.checkpoint else "oracle")
+        if baseline not in (None, "rest"):
+            raise ConfigError(f"unknown baseline {baseline!r}; the one baseline is 'rest'")
+        if sum((self.checkpoint is not None, oracle, baseline is not None)) != 1:
+            raise ConfigError(
+                "give one of: a checkpoint to evaluate, oracle=True (--oracle), "
+                "baseline='rest' (--baseline rest)"
+            )
+        self.baseline = baseline
+        default_label = "oracle" if oracle else f"{baseline}-pose baseline"
+        self.label = label or (self.checkpoint.stem if self.checkpoint else default_label)
         self.device = device_from_name(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:
@@ -108,7 +118,7 @@ class Evaluator:
         )
         self.base = self._dataset(None, check_files=True)
         stage_groups = {n for n, _ in self.base.rotation_groups + self.base.vector_groups}
-        predicted = {g.name for g in groups} if not oracle else stage_groups
+        predicted = {g.name for g in groups} if self.net_cfg is not None else stage_groups
         self.scored = tuple(sorted(stage_groups & predicted))
         self._check_fields()
         self.net = None
@@ -219,6 +229,8 @@ class Evaluator:
         """(params for the body model, part boxes in dataset-crop pixels)."""
         b = batch["img"].shape[0]
         gt_boxes = {p: batch[f"gt_{p}_bbox"] for p in BOX_PARTS if f"gt_{p}_bbox" in batch}
+        if self.baseline is not None:
+            return self._rest_params(gt), {}
         if self.net is None:
             return dict(gt), gt_boxes
         boxes: dict[str, Tensor] = {}
@@ -234,6 +246,20 @@ class Evaluator:
             key = self._key(name)
             params[key] = pred.pred_params[key].to(gt[key])
         return params, boxes
+
+    def _rest_params(self, gt: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The baseline's prediction: every scored group at the body model's neutral value
+        (identity rotations, default shape and face) except the true global orientation."""
+        params = dict(gt)
+        for name in self.scored:
+            key = self._key(name)
+            if name == "global_orient":
+                continue
+            if key.endswith("_rotmat"):
+                params[key] = torch.eye(3).to(gt[key]).expand_as(gt[key])
+            else:
+                params[key] = self.body.vector_default(name).to(gt[key]).expand_as(gt[key])
+        return params
 
     def _gt_output(self, index: Tensor, gt: dict[str, Tensor]):
         """The body model on the true parameters, cached across runs: most perturbations leave
