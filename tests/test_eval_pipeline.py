@@ -309,3 +309,28 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert main(["eval", "--data", str(tmp_path / "none.npz"), *argv]) == 2
     err = capsys.readouterr().err
     assert "robosmplx eval: error:" in err and "none.npz" in err
+
+
+def test_prediction_spread_script(ckpts, capsys):
+    """scripts/prediction_spread.py: a random network's poses barely vary across images, the
+    true ones do; orientation errors are angles."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "scripts" / "prediction_spread.py"
+    spec = importlib.util.spec_from_file_location("prediction_spread", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import torch
+
+    from robosmplx.geometry.rotations import axis_angle_to_matrix
+
+    same = axis_angle_to_matrix(torch.tensor([0.3, 0.0, 0.0])).expand(5, 2, 3, 3)
+    assert mod.spread_deg(same) == pytest.approx(0.0, abs=1e-3)
+    two = axis_angle_to_matrix(torch.tensor([[[0.2, 0, 0]], [[-0.2, 0, 0]]]))  # (2, 1, 3, 3)
+    assert mod.spread_deg(two) == pytest.approx(float(np.degrees(0.2)), rel=1e-3)
+
+    res = mod.main([str(ckpts[0]), str(BENCH), "--limit", "4", "--body-model", "anny-small"])
+    assert res["samples"] >= 2
+    assert 0.0 <= res["global_orient_error_deg"]["median"] <= 180.0
+    assert res["body_pose_spread_deg"]["truth"] > res["body_pose_spread_deg"]["network"]
+    assert json.loads(capsys.readouterr().out)["samples"] == res["samples"]
