@@ -75,16 +75,9 @@ def options_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from robosmplx.errors import ConfigError
     from robosmplx.eval.evaluator import Evaluator
     from robosmplx.eval.tables import eval_table, print_rich, to_json, write_eval_tables
 
-    given = [args.checkpoint is not None, args.oracle, args.baseline is not None]
-    if sum(given) != 1:
-        raise ConfigError(
-            "give one of --checkpoint, --oracle (score the ground truth itself) or "
-            "--baseline rest (score the rest pose)"
-        )
     ev = Evaluator(
         args.protocol, args.data, args.checkpoint, body_model=args.body_model, oracle=args.oracle,
         baseline=args.baseline, options=options_from_args(args),

@@ -61,8 +61,8 @@ class Evaluator:
     ``protocol``; ``oracle=True`` feeds the ground truth as the prediction (no checkpoint
     needed); ``baseline="rest"`` predicts the body model's rest pose, neutral shape and face
     under the true global orientation for everyone (what a network that learnt nothing of
-    pose, shape or expression would score; no checkpoint needed). ``body_model``: a name or a loaded model (default: the protocol's, else the file's
-    ``body_model``, else ``anny``)."""
+    pose, shape or expression would score; no checkpoint needed). ``body_model``: a name or a
+    loaded model (default: the protocol's, else the file's ``body_model``, else ``anny``)."""
 
     def __init__(
         self,
@@ -86,8 +86,8 @@ class Evaluator:
             raise ConfigError(f"unknown baseline {baseline!r}; the one baseline is 'rest'")
         if sum((self.checkpoint is not None, oracle, baseline is not None)) != 1:
             raise ConfigError(
-                "give one of: a checkpoint to evaluate, oracle=True (--oracle), "
-                "baseline='rest' (--baseline rest)"
+                "give one of: a checkpoint to evaluate (--checkpoint), oracle=True (--oracle: "
+                "score the ground truth itself), baseline='rest' (--baseline rest)"
             )
         self.baseline = baseline
         default_label = "oracle" if oracle else f"{baseline}-pose baseline"
