@@ -106,3 +106,42 @@ def test_initial_prediction_is_rest_pose_and_camera_prior():
         reg.linears["cam"].bias[0] = -60.0  # a very negative raw scale stays positive
     _, cam = reg.predict(reg.fuse(torch.randn(3, 16, 4, 4), torch.randn(3, 24, 4, 4)))
     assert (cam[:, 0] > 0).all()
+
+
+def test_joint_inputs_reach_every_output_and_are_required():
+    from robosmplx.errors import ShapeError
+
+    reg = ParamRegressor(16, 24, GROUPS, hidden=8, joint_inputs=5 * 3).eval()
+    fused = reg.fuse(torch.randn(2, 16, 4, 4), torch.randn(2, 24, 4, 4))
+    j1, j2 = torch.rand(2, 5, 3), torch.rand(2, 5, 3)
+    p1, c1 = reg.predict(fused, j1)
+    p2, c2 = reg.predict(fused, j2)
+    assert not torch.allclose(c1, c2)  # the same pooled features, other joints
+    assert not torch.allclose(p1["right_hand_pose_rotmat"], p2["right_hand_pose_rotmat"])
+    assert reg.linears["cam"].in_features == 8 + 15
+    with pytest.raises(ShapeError, match="15 joint coordinates"):
+        reg.predict(fused)
+    with pytest.raises(ShapeError, match="15 joint coordinates"):
+        reg.predict(fused, torch.rand(2, 4, 3))
+
+
+def test_subnetwork_with_joint_inputs_builds_from_overrides_and_round_trips(tmp_path, anny_small):
+    from robosmplx.models import load_model, save_model
+    from robosmplx.models.presets import preset_config
+    from robosmplx.train.config import ModelOverrides
+    from robosmplx.train.stages import _override_sub
+
+    cfg = preset_config("small-body", anny_small)
+    cfg = _override_sub(cfg, ModelOverrides(input_size=64, width=0.25, joint_inputs=True))
+    assert cfg.joint_inputs
+    from robosmplx.models.subnetwork import SubNetwork
+
+    net = SubNetwork(cfg).eval()
+    img = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        out = net(img)
+    path = save_model(net, tmp_path / "net")
+    again = load_model(path).eval()
+    assert again.config.joint_inputs
+    with torch.no_grad():
+        assert torch.allclose(again(img).pred_cam, out.pred_cam)

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from robosmplx.body.base import ParamGroup
-from robosmplx.errors import ConfigError
+from robosmplx.errors import ConfigError, ShapeError
 from robosmplx.geometry.rotations import rot6d_to_matrix
 
 LFVariant = Literal["none", "pose", "all"]
@@ -76,6 +76,7 @@ class ParamRegressor(nn.Module):
         cam_init_scale: float = 0.9,
         hidden: int = 512,
         vector_init: dict[str, tuple[float, ...]] | None = None,
+        joint_inputs: int = 0,
     ):
         super().__init__()
         if cam_init_scale <= 0:
@@ -94,7 +95,7 @@ class ParamRegressor(nn.Module):
         self.linears = nn.ModuleDict()
         for name, g in outputs:
             dim = 3 if g is None else g.dim_6d
-            lin = nn.Linear(hidden, dim)
+            lin = nn.Linear(hidden + joint_inputs, dim)
             nn.init.xavier_uniform_(lin.weight, gain=0.01)
             nn.init.zeros_(lin.bias)
             if g is not None and g.kind == "rotation":
@@ -105,6 +106,7 @@ class ParamRegressor(nn.Module):
                     lin.bias.copy_(torch.tensor(vector_init[g.name]))
             self.linears[name] = lin
         self.cam_offset = math.log(math.expm1(cam_init_scale))
+        self.joint_inputs = joint_inputs
 
     @property
     def segm_source(self) -> str:
@@ -119,8 +121,20 @@ class ParamRegressor(nn.Module):
             out["f"] = self.fuse_f(feat)  # (B, hidden, H, W)
         return out
 
-    def predict(self, fused: dict[str, Tensor]) -> tuple[dict[str, Tensor], Tensor | None]:
+    def predict(
+        self, fused: dict[str, Tensor], joints: Tensor | None = None
+    ) -> tuple[dict[str, Tensor], Tensor | None]:
+        """joints: (B, J, 3) soft-argmax joints, read only with ``joint_inputs`` (appended to
+        every pooled feature vector)."""
         pooled = {k: v.mean((2, 3)) for k, v in fused.items()}  # (B, hidden)
+        if self.joint_inputs:
+            if joints is None or joints[0].numel() != self.joint_inputs:
+                raise ShapeError(
+                    f"the regressor reads {self.joint_inputs} joint coordinates; got "
+                    f"{None if joints is None else tuple(joints.shape)}"
+                )
+            flat = joints.flatten(1)
+            pooled = {k: torch.cat((v, flat), 1) for k, v in pooled.items()}
         params: dict[str, Tensor] = {}
         for g in self.groups:
             x = self.linears[g.name](pooled[self.source[g.name]])

@@ -36,7 +36,10 @@ class SubNetworkConfig:
     predicted (with the camera) only when ``with_global``. num_joints J and num_parts P size the
     Localization Module. heatmap_depth D is LF's depth bins (the paper's 32 = F's side at 256).
     hidden: width of the regressor's fused map (paper 512), also the segmentation input.
-    vector_init: where vector outputs start (the body model's neutral values; zeros if absent)."""
+    vector_init: where vector outputs start (the body model's neutral values; zeros if absent).
+    joint_inputs: also feed the regressor the Localization Module's soft-argmax joints (J x 3
+    numbers) next to the pooled features - an extension beyond the paper, off by default
+    (docs/models.md)."""
 
     part: Part
     groups: tuple[ParamGroup, ...]
@@ -52,6 +55,7 @@ class SubNetworkConfig:
     segm_channels: int = 128
     cam_init_scale: float = 0.9
     vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    joint_inputs: bool = False
 
     @property
     def predicted_groups(self) -> tuple[ParamGroup, ...]:
@@ -145,6 +149,7 @@ class SubNetwork(nn.Module):
             cam_init_scale=cfg.cam_init_scale,
             hidden=cfg.hidden,
             vector_init=cfg.vector_init,
+            joint_inputs=3 * cfg.num_joints if cfg.joint_inputs else 0,
         )
         self.segmentation = PartSegmentationHead(
             cfg.hidden, cfg.num_parts, cfg.segm_channels, upsample=cfg.backbone.output_stride // 4
@@ -159,7 +164,7 @@ class SubNetwork(nn.Module):
         lf, joints = self.localization(feat)  # (B, J*D, h, w), (B, J, 3)
         fused = self.regressor.fuse(feat, lf)
         segm = self.segmentation(fused[self.regressor.segm_source])  # (B, P+1, S/4, S/4)
-        params, cam = self.regressor.predict(fused)
+        params, cam = self.regressor.predict(fused, joints)
         return Prediction(
             pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm
         )

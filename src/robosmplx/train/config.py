@@ -37,6 +37,7 @@ class ModelOverrides:
     hidden: int | None = None
     segm_channels: int | None = None
     lf_variant: Literal["none", "pose", "all"] | None = None
+    joint_inputs: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,14 @@ def final_model_path(cfg: TrainConfig) -> Path:
 def _override_sub(sub, ov: ModelOverrides):
     """A SubNetworkConfig / HMRConfig with the set override fields applied."""
     changes = {}
-    for name in ("input_size", "heatmap_depth", "hidden", "segm_channels", "lf_variant"):
+    for name in (
+        "input_size",
+        "heatmap_depth",
+        "hidden",
+        "segm_channels",
+        "lf_variant",
+        "joint_inputs",
+    ):
         value = getattr(ov, name)
         if value is not None and hasattr(sub, name):
             changes[name] = value
