@@ -49,8 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     pred_go, true_go, pred_pose, true_pose = [], [], [], []
     with torch.inference_mode():
         for batch in loader:
-            gt = ev._gt_params(batch, ev.base)
-            params, _ = ev._predict(batch, gt)
+            params, gt = ev.params(batch)
             pred_go.append(params["global_orient_rotmat"][:, 0])
             true_go.append(gt["global_orient_rotmat"][:, 0])
             pred_pose.append(params["body_pose_rotmat"])

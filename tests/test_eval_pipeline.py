@@ -101,8 +101,7 @@ def test_rest_pose_baseline_keeps_the_true_orientation_only(capsys):
     )  # fmt: skip
     assert "global_orient" in ev.scored and "body_pose" in ev.scored
     batch = next(iter(torch.utils.data.DataLoader(ev.base, batch_size=2)))
-    gt = ev._gt_params(batch, ev.base)
-    rest = ev._rest_params(gt)
+    rest, gt = ev.params(batch)
     assert torch.equal(rest["global_orient_rotmat"], gt["global_orient_rotmat"])
     assert torch.equal(rest["body_pose_rotmat"], torch.eye(3).expand_as(gt["body_pose_rotmat"]))
     want = ev.body.vector_default("betas").expand_as(gt["betas"])

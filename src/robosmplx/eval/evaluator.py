@@ -225,6 +225,12 @@ class Evaluator:
     def _key(self, name: str) -> str:
         return f"{name}_rotmat" if self.body.spec[name].kind == "rotation" else name
 
+    def params(self, batch: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """(predicted, true) body-model parameters of a batch of this evaluator's dataset, as
+        they are scored (groups the network does not predict are the true ones)."""
+        gt = self._gt_params(batch, self.base)
+        return self._predict(batch, gt)[0], gt
+
     def _predict(self, batch: dict, gt: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(params for the body model, part boxes in dataset-crop pixels)."""
         b = batch["img"].shape[0]

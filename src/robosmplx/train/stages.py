@@ -36,14 +36,8 @@ def final_model_path(cfg: TrainConfig) -> Path:
 def _override_sub(sub, ov: ModelOverrides):
     """A SubNetworkConfig / HMRConfig with the set override fields applied."""
     changes = {}
-    for name in (
-        "input_size",
-        "heatmap_depth",
-        "hidden",
-        "segm_channels",
-        "lf_variant",
-        "joint_inputs",
-    ):
+    backbone_fields = ("backbone", "width", "out_channels")
+    for name in (f.name for f in dataclasses.fields(ov) if f.name not in backbone_fields):
         value = getattr(ov, name)
         if value is not None and hasattr(sub, name):
             changes[name] = value
