@@ -8,6 +8,11 @@ the mean per-joint angle of ``body_pose`` to the truth, for the network and for 
 and the spread (mean per-joint angle to the across-sample mean rotation) of the predicted and
 the true ``body_pose``. A network that predicts nearly the same pose for every image has a spread
 of a few degrees where the truth has tens: it learnt a constant, not the image.
+
+The same question for the Localization Module: the mean distance (crop pixels) of the body
+network's soft-argmax joints to the true 2D keypoints in the crop, against a constant layout
+(each keypoint at its mean position over the samples), over the keypoints inside the crop.
+Heatmaps that follow the image beat the constant layout by far.
 """
 
 from __future__ import annotations
@@ -28,8 +33,28 @@ def spread_deg(rot: torch.Tensor) -> float:
     return float(torch.rad2deg(geodesic_distance(rot, mean.expand_as(rot))).mean())
 
 
+def heatmap_errors(joints: torch.Tensor, gt: torch.Tensor, crop_size: int) -> dict:
+    """joints (N, J, 2) soft-argmax x, y in [-1, 1]; gt (N, J, 3) the same + confidence ->
+    mean pixel distance of the network and of the constant mean layout, keypoints in the crop."""
+    valid = (gt[..., 2] > 0) & (gt[..., :2].abs() <= 1).all(-1)  # (N, J)
+    w = valid.float()[..., None]
+    mean = (gt[..., :2] * w).sum(0) / w.sum(0).clamp_min(1)  # (J, 2)
+    px = crop_size / 2.0
+
+    def err(x: torch.Tensor) -> float:
+        d = (x - gt[..., :2]).norm(dim=-1)  # (N, J)
+        return float(d[valid].mean() * px)
+
+    return {
+        "network": err(joints),
+        "mean_layout": err(mean.expand_as(joints)),
+        "keypoints": int(valid.sum()),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     from robosmplx.eval.evaluator import EvalOptions, Evaluator
+    from robosmplx.geometry.camera import pixels_to_ndc
     from robosmplx.geometry.rotations import geodesic_distance
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -46,9 +71,13 @@ def main(argv: list[str] | None = None) -> dict:
     loader = torch.utils.data.DataLoader(
         torch.utils.data.Subset(ev.base, range(min(a.limit, len(ev.base)))), batch_size=16
     )
-    pred_go, true_go, pred_pose, true_pose = [], [], [], []
+    pred_go, true_go, pred_pose, true_pose, joints, kp2d = [], [], [], [], [], []
     with torch.inference_mode():
         for batch in loader:
+            if ev.net is not None:
+                joints.append(ev.prediction(batch).pred_joints_hm[..., :2])
+                kp2d.append(pixels_to_ndc(batch["gt_keypoints2d"][..., :2], ev.crop_size))
+                kp2d[-1] = torch.cat((kp2d[-1], batch["gt_keypoints2d"][..., 2:]), -1)
             params, gt = ev.params(batch)
             pred_go.append(params["global_orient_rotmat"][:, 0])
             true_go.append(gt["global_orient_rotmat"][:, 0])
@@ -68,6 +97,10 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "body_pose_spread_deg": {"network": spread_deg(pp), "truth": spread_deg(tp)},
     }
+    if joints:
+        result["heatmap_joints_px"] = heatmap_errors(
+            torch.cat(joints), torch.cat(kp2d), ev.crop_size
+        )
     print(json.dumps(result, indent=1))
     return result
 

@@ -333,3 +333,13 @@ def test_prediction_spread_script(ckpts, capsys):
     assert 0.0 <= res["global_orient_error_deg"]["median"] <= 180.0
     assert res["body_pose_spread_deg"]["truth"] > res["body_pose_spread_deg"]["network"]
     assert json.loads(capsys.readouterr().out)["samples"] == res["samples"]
+    hm = res["heatmap_joints_px"]
+    assert hm["keypoints"] > 0 and hm["network"] > 0 and hm["mean_layout"] > 0
+
+    # the heatmap check itself: joints at the truth score 0, the constant layout does not
+    gt = torch.rand(6, 3, 3) * 2 - 1
+    gt[..., 2] = 1.0
+    exact = mod.heatmap_errors(gt[..., :2], gt, 128)
+    assert exact["network"] == pytest.approx(0.0, abs=1e-5) and exact["mean_layout"] > 1.0
+    gt[0, 0, 2] = 0.0  # a missing keypoint is left out
+    assert mod.heatmap_errors(gt[..., :2], gt, 128)["keypoints"] == 6 * 3 - 1

@@ -147,3 +147,90 @@ def test_projected_loss_masked_by_has_and_confidence():
     assert loss.item() == 0.0
     assert torch.equal(pts.grad, torch.zeros_like(pts))
     assert torch.equal(cam.grad, torch.zeros_like(cam))
+
+
+def _random_rotations(b):
+    from robosmplx.geometry.rotations import rot6d_to_matrix
+
+    return rot6d_to_matrix(torch.randn(b, 6))
+
+
+def test_keypoints3d_local_ignores_orientation_and_translation():
+    from robosmplx.losses import keypoints3d_local_loss
+
+    local = torch.randn(3, 6, 3)
+    r_gt, r_pred = _random_rotations(3), _random_rotations(3)
+    gt = torch.bmm(local, r_gt.transpose(1, 2)) + 1.0  # same articulation, true orientation
+    pred = torch.bmm(local, r_pred.transpose(1, 2)) - 2.0  # same articulation, wrong orientation
+    got = keypoints3d_local_loss(pred, _gt3d(gt), r_pred, r_gt, root=0)
+    assert got.item() == pytest.approx(0.0, abs=1e-5)
+    assert keypoints3d_loss(pred, _gt3d(gt), root=0).item() > 0.1  # the camera-frame L3D sees it
+    # (B, 1, 3, 3) orientations (a rotation group of size 1) are accepted too
+    got = keypoints3d_local_loss(pred, _gt3d(gt), r_pred[:, None], r_gt[:, None], root=0)
+    assert got.item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_keypoints3d_local_scores_articulation_in_the_body_frame():
+    from robosmplx.losses import keypoints3d_local_loss
+
+    local = torch.zeros(1, 3, 3)
+    local[0, 1, 0] = 1.0
+    bent = local.clone()
+    bent[0, 2, 1] = 0.3  # one point moved 0.3 along the body's y: mean |.| = 0.3 / 9
+    r = _random_rotations(1)
+    got = keypoints3d_local_loss(
+        bent @ r.transpose(1, 2), _gt3d(local @ r.transpose(1, 2)), r, r, 0
+    )
+    assert got.item() == pytest.approx(0.3 / 9, abs=1e-6)
+
+
+def test_keypoints3d_local_masks_missing_root_and_nan():
+    from robosmplx.losses import keypoints3d_local_loss
+
+    gt = torch.randn(2, 4, 3)
+    gt[0, 0] = float("nan")  # sample 0 lacks its root: left out whole
+    conf = torch.ones(2, 4)
+    conf[0, 0] = 0.0
+    pred = torch.randn(2, 4, 3, requires_grad=True)
+    r = _random_rotations(2)
+    loss = keypoints3d_local_loss(pred, _gt3d(gt, conf), r, r, root=0)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(pred.grad).all()
+    assert pred.grad[0].abs().sum() == 0
+    with pytest.raises(ValueError, match="root"):
+        keypoints3d_local_loss(pred, _gt3d(gt, conf), r, r, root=None)
+
+
+def _gaussian_logits(centres, h=16, w=16, d=4):
+    ys, xs = torch.meshgrid(torch.arange(h * 1.0), torch.arange(w * 1.0), indexing="ij")
+    maps = [-((xs - cu) ** 2 + (ys - cv) ** 2) / 2 for cu, cv in centres]
+    return torch.stack(maps)[None, :, None].expand(1, len(centres), d, h, w).clone()
+
+
+def test_heatmap_distribution_prefers_the_right_place():
+    from robosmplx.losses import heatmap_distribution_loss
+
+    # crop 128 px on a 16-cell heatmap: pixel u lies at cell (u + 0.5) / 8 - 0.5
+    gt = torch.tensor([[[20.0, 40.0, 1.0], [100.0, 8.0, 1.0]]])
+    cells = [((20.5 / 8) - 0.5, (40.5 / 8) - 0.5), ((100.5 / 8) - 0.5, (8.5 / 8) - 0.5)]
+    right = heatmap_distribution_loss(_gaussian_logits(cells), gt, 128)
+    flat = heatmap_distribution_loss(torch.zeros(1, 2, 4, 16, 16), gt, 128)
+    wrong = heatmap_distribution_loss(_gaussian_logits([(8, 8), (4, 12)]), gt, 128)
+    assert right.item() == pytest.approx(0.0, abs=1e-4)  # KL of the target to itself
+    assert right < flat < wrong
+
+
+def test_heatmap_distribution_masks_missing_and_outside_points():
+    from robosmplx.losses import heatmap_distribution_loss
+
+    gt = torch.tensor([[[20.0, 40.0, 1.0], [float("nan"), 3.0, 0.0], [-50.0, 9.0, 1.0]]])
+    logits = torch.randn(1, 3, 4, 16, 16, requires_grad=True)
+    loss = heatmap_distribution_loss(logits, gt, 128)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+    assert logits.grad[0, 0].abs().sum() > 0
+    assert logits.grad[0, 1:].abs().sum() == 0  # confidence 0, and outside the crop
+    # a flat heatmap still gets a gradient (the soft-argmax L1 barely does there)
+    flat = torch.zeros(1, 3, 4, 16, 16, requires_grad=True)
+    heatmap_distribution_loss(flat, gt, 128).backward()
+    assert flat.grad[0, 0].abs().max() > 1e-3

@@ -132,8 +132,9 @@ def test_subnetwork_with_joint_inputs_builds_from_overrides_and_round_trips(tmp_
     from robosmplx.train.stages import _override_sub
 
     cfg = preset_config("small-body", anny_small)
-    cfg = _override_sub(cfg, ModelOverrides(input_size=64, width=0.25, joint_inputs=True))
-    assert cfg.joint_inputs
+    ov = ModelOverrides(input_size=64, width=0.25, joint_inputs=True, regressor_mlp=32)
+    cfg = _override_sub(cfg, ov)
+    assert cfg.joint_inputs and cfg.regressor_mlp == 32
     from robosmplx.models.subnetwork import SubNetwork
 
     net = SubNetwork(cfg).eval()
@@ -142,6 +143,24 @@ def test_subnetwork_with_joint_inputs_builds_from_overrides_and_round_trips(tmp_
         out = net(img)
     path = save_model(net, tmp_path / "net")
     again = load_model(path).eval()
-    assert again.config.joint_inputs
+    assert again.config.joint_inputs and again.config.regressor_mlp == 32
+    assert out.pred_heatmaps.shape == (1, cfg.num_joints, cfg.heatmap_depth, 8, 8)
     with torch.no_grad():
         assert torch.allclose(again(img).pred_cam, out.pred_cam)
+
+
+def test_regressor_mlp_sits_between_the_pooled_features_and_the_outputs():
+    reg = ParamRegressor(16, 24, GROUPS, hidden=8, joint_inputs=15, mlp_hidden=32).eval()
+    assert set(reg.mlps) == {"lf"}  # one MLP per fused source in use
+    assert reg.mlps["lf"][0].in_features == 8 + 15
+    assert reg.linears["cam"].in_features == 32
+    fused = reg.fuse(torch.randn(2, 16, 4, 4), torch.randn(2, 24, 4, 4))
+    params, cam = reg.predict(fused, torch.rand(2, 5, 3))
+    assert cam.shape == (2, 3) and torch.isfinite(cam).all()
+    rot = params["right_hand_pose_rotmat"]
+    eye = torch.eye(3).expand_as(rot)
+    assert torch.allclose(rot.transpose(-1, -2) @ rot, eye, atol=1e-5)
+    split = ParamRegressor(16, 24, GROUPS, variant="pose", hidden=8, mlp_hidden=32)
+    assert set(split.mlps) == {"f", "lf"}
+    plain = ParamRegressor(16, 24, GROUPS, hidden=8)
+    assert len(plain.mlps) == 0 and plain.linears["cam"].in_features == 8

@@ -220,3 +220,27 @@ def test_wholebody_boxes_compare_in_image_pixels(anny_small):
     assert _f(terms["box_rhand"]) < 1e-6
     batch["gt_rhand_bbox"] = img_box + torch.tensor([S / 8, 0.0, 0.0, 0.0])
     assert abs(_f(obj(pred, batch)[1]["box_rhand"]) - 0.125 / 4) < 1e-5
+
+
+def test_body_frame_keypoints_ignore_a_wrong_orientation(anny_small):
+    from robosmplx.errors import ConfigError
+
+    w, o = stage_losses("body")
+    obj = Objective(anny_small, "body", dataclasses.replace(w, keypoints3d_local=1.0), o)
+    _, pred, batch = _perfect(anny_small)
+    _, terms = obj(pred, batch)
+    assert _f(terms["keypoints3d_local"]) < 1e-5
+    params = dict(pred.pred_params)
+    turn = axis_angle_to_matrix(torch.tensor([[0.0, 1.2, 0.0]]))  # 69 degrees about y
+    params["global_orient_rotmat"] = turn[:, None] @ params["global_orient_rotmat"]
+    _, turned = obj(dataclasses.replace(pred, pred_params=params), batch)
+    assert _f(turned["keypoints3d"]) > 0.01  # the camera-frame term charges the orientation
+    assert _f(turned["keypoints3d_local"]) < 1e-5  # the body-frame term does not
+    bent = dict(pred.pred_params)
+    bent["body_pose_rotmat"] = bent["body_pose_rotmat"].flip(0)  # other people's poses
+    _, wrong = obj(dataclasses.replace(pred, pred_params=bent), batch)
+    assert _f(wrong["keypoints3d_local"]) > 1e-3
+    hand = Objective(anny_small, "hand", dataclasses.replace(w, keypoints3d_local=1.0), o)
+    _, hp, hb = _perfect(anny_small, "hand")
+    with pytest.raises(ConfigError, match="keypoints3d_local"):
+        hand(hp, hb)

@@ -33,6 +33,7 @@ from robosmplx.eval.compat import (
 from robosmplx.eval.parts import resolve_parts
 from robosmplx.eval.protocols import Protocol, get_protocol
 from robosmplx.eval.scoring import box_ious, nanmean, score_parts
+from robosmplx.models.outputs import Prediction
 
 BOX_PARTS = ("lhand", "rhand", "face")
 GT_CACHE_BYTES = 512 * 2**20  # posed ground-truth meshes kept between runs of one evaluator
@@ -231,22 +232,30 @@ class Evaluator:
         gt = self._gt_params(batch, self.base)
         return self._predict(batch, gt)[0], gt
 
+    def prediction(self, batch: dict) -> Prediction:
+        """The network's raw :class:`Prediction` for a batch of this evaluator's dataset (whole-body
+        networks see the crop through the source-to-body affine, as when scoring)."""
+        if self.net is None:
+            raise CheckpointError("this evaluator has no network (oracle or baseline)")
+        if self.kind == "wholebody":
+            b = batch["img"].shape[0]
+            body = self.net_cfg.body.input_size
+            affine = source_to_body(b, self.crop_size, body).to(batch["img"])
+            return self.net(batch["img"], affine)
+        return self.net(batch["img"])
+
     def _predict(self, batch: dict, gt: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(params for the body model, part boxes in dataset-crop pixels)."""
-        b = batch["img"].shape[0]
         gt_boxes = {p: batch[f"gt_{p}_bbox"] for p in BOX_PARTS if f"gt_{p}_bbox" in batch}
         if self.baseline is not None:
             return self._rest_params(gt), {}
         if self.net is None:
             return dict(gt), gt_boxes
         boxes: dict[str, Tensor] = {}
+        pred = self.prediction(batch)
         if self.kind == "wholebody":
-            body = self.net_cfg.body.input_size
-            affine = source_to_body(b, self.crop_size, body).to(batch["img"])
-            pred = self.net(batch["img"], affine)
-            boxes = {k: v * (self.crop_size / body) for k, v in pred.pred_boxes.items()}
-        else:
-            pred = self.net(batch["img"])
+            scale = self.crop_size / self.net_cfg.body.input_size
+            boxes = {k: v * scale for k, v in pred.pred_boxes.items()}
         params = dict(gt)
         for name in self.scored:
             key = self._key(name)

@@ -14,11 +14,12 @@ from robosmplx.losses.contrastive import (
     pose_representation,
 )
 from robosmplx.losses.keypoints2d import (
+    heatmap_distribution_loss,
     heatmap_keypoints_loss,
     project_keypoints,
     projected_keypoints_loss,
 )
-from robosmplx.losses.keypoints3d import keypoints3d_loss
+from robosmplx.losses.keypoints3d import keypoints3d_local_loss, keypoints3d_loss
 from robosmplx.losses.masking import masked_mean
 from robosmplx.losses.params import (
     param_losses,
@@ -45,8 +46,10 @@ __all__ = [
     "box_loss",
     "build_representation",
     "contrastive_loss",
+    "heatmap_distribution_loss",
     "heatmap_keypoints_loss",
     "keypoint_representation",
+    "keypoints3d_local_loss",
     "keypoints3d_loss",
     "masked_mean",
     "pairwise_distance",

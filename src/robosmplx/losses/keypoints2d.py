@@ -124,3 +124,36 @@ def projected_keypoints_loss(
     gt_xy = pixels_to_ndc(sanitize(gt_keypoints2d[..., :2], w[..., None]), crop_size)
     proj = project_keypoints(pred_keypoints3d, pred_cam, crop_size, camera, focal)  # (B, K, 2)
     return masked_mean((proj - gt_xy.to(proj.dtype)).abs(), w[..., None])
+
+
+def heatmap_distribution_loss(
+    heatmaps: Tensor,
+    gt_keypoints2d: Tensor,
+    crop_size: float,
+    has: Tensor | None = None,
+    sigma: float = 1.0,
+) -> Tensor:
+    """KL divergence from a Gaussian around each true 2D keypoint to the heatmap's x-y marginal.
+
+    heatmaps: (B, K, D, h, w) logits (the soft-argmax volume); the x-y marginal is the softmax
+    over h x w of the logsumexp over depth. gt_keypoints2d: (B, K, 3) crop pixels + confidence;
+    sigma: the target's standard deviation in heatmap cells. Keypoints with confidence 0 or
+    outside the crop are left out. A dense per-cell signal: unlike the L1 on the soft-argmax
+    expectation, its gradient does not vanish while the heatmaps are still flat.
+    """
+    b, k, _, h, w = heatmaps.shape
+    check_shape("gt_keypoints2d", gt_keypoints2d, (b, k, 3))
+    wt = _weights(gt_keypoints2d, has, heatmaps)  # (B, K)
+    ndc = pixels_to_ndc(sanitize(gt_keypoints2d[..., :2], wt[..., None]), crop_size)  # (B, K, 2)
+    inside = (ndc.abs() <= 1).all(-1).to(wt.dtype)
+    wt = wt * inside
+    cu = (ndc[..., 0] + 1) * (w / 2.0) - 0.5  # cell coordinates of the keypoint
+    cv = (ndc[..., 1] + 1) * (h / 2.0) - 0.5
+    xs = torch.arange(w, device=heatmaps.device, dtype=heatmaps.dtype)
+    ys = torch.arange(h, device=heatmaps.device, dtype=heatmaps.dtype)
+    gx = -((xs - cu[..., None]) ** 2) / (2 * sigma**2)  # (B, K, w)
+    gy = -((ys - cv[..., None]) ** 2) / (2 * sigma**2)  # (B, K, h)
+    log_t = (gy[..., :, None] + gx[..., None, :]).reshape(b, k, -1).log_softmax(-1)
+    log_p = heatmaps.float().logsumexp(2).reshape(b, k, -1).log_softmax(-1)  # (B, K, h*w)
+    kl = (log_t.exp() * (log_t - log_p.to(log_t.dtype))).sum(-1)  # (B, K)
+    return masked_mean(kl, wt)

@@ -21,8 +21,10 @@ class LossWeights:
     """Multiplier per loss term; 0 switches a term off (it is then not computed)."""
 
     keypoints3d: float = 1.0  # L_3D
+    keypoints3d_local: float = 0.0  # L_3D in the body frame (extension, docs/losses.md)
     keypoints2d: float = 1.0  # L_2D, projected joints
     heatmap_joints: float = 1.0  # L_2D, soft-argmax joints
+    heatmap_dist: float = 0.0  # Gaussian target on the heatmaps' x-y marginal (extension)
     segm: float = 10.0  # L_segm
     proj: float = 10.0  # L_proj
     contrastive: float = 2.0  # L_con
@@ -49,6 +51,7 @@ class LossOptions:
     projection_camera: Literal["weak", "perspective"] = "perspective"
     heatmap_depth: bool = True  # supervise soft-argmax depth with root-relative 3D depth
     depth_range: float = 2.0  # metres spanned by the heatmap depth axis
+    heatmap_sigma: float = 1.0  # heatmap_dist target's standard deviation, in heatmap cells
     proj_kind: Literal["bce", "ce"] = "bce"
     contrastive_representation: Literal["keypoints", "pose", "go+pose"] = "keypoints"
     contrastive_distance: Literal["l1", "smooth_l1", "mse"] = "l1"
@@ -59,6 +62,8 @@ class LossOptions:
     def __post_init__(self) -> None:
         if self.depth_range <= 0:
             raise ConfigError(f"depth_range = {self.depth_range}: must be > 0 (metres)")
+        if self.heatmap_sigma <= 0:
+            raise ConfigError(f"heatmap_sigma = {self.heatmap_sigma}: must be > 0 (cells)")
         if self.tau_pos < 0 or self.tau_neg < 0:
             raise ConfigError(f"tau_pos / tau_neg = {self.tau_pos} / {self.tau_neg}: must be >= 0")
 

@@ -1,7 +1,9 @@
 """Parameter regressor: F (and LF) -> body-model parameter groups and the weak-perspective camera.
 
 concat(F, LF) -> 1x1 conv + BN + ReLU -> global average pool -> one Linear per output (6D per
-rotation joint, one value per vector entry, 3 for the camera). Which outputs read LF is the
+rotation joint, one value per vector entry, 3 for the camera). Two extensions, off by default
+(docs/models.md): ``joint_inputs`` appends the soft-argmax joints to the pooled vector, and
+``mlp_hidden`` puts two FC-ReLU layers of that width between the pooled vector and the Linears. Which outputs read LF is the
 ``lf_variant`` of the paper's ablation (Table 11):
 
 - ``all`` (default, "LF (all)"): every output reads the fused F + LF map.
@@ -77,6 +79,7 @@ class ParamRegressor(nn.Module):
         hidden: int = 512,
         vector_init: dict[str, tuple[float, ...]] | None = None,
         joint_inputs: int = 0,
+        mlp_hidden: int = 0,
     ):
         super().__init__()
         if cam_init_scale <= 0:
@@ -92,10 +95,19 @@ class ParamRegressor(nn.Module):
         used = set(self.source.values())
         self.fuse_lf = _fuse_block(feat_channels + lf_channels, hidden) if "lf" in used else None
         self.fuse_f = _fuse_block(feat_channels, hidden) if "f" in used else None
+        width = hidden + joint_inputs
+        self.mlps = nn.ModuleDict()
+        if mlp_hidden > 0:  # two FC-ReLU layers per source before the output Linears
+            for src in sorted(used):
+                self.mlps[src] = nn.Sequential(
+                    nn.Linear(width, mlp_hidden), nn.ReLU(True),
+                    nn.Linear(mlp_hidden, mlp_hidden), nn.ReLU(True),
+                )  # fmt: skip
+            width = mlp_hidden
         self.linears = nn.ModuleDict()
         for name, g in outputs:
             dim = 3 if g is None else g.dim_6d
-            lin = nn.Linear(hidden + joint_inputs, dim)
+            lin = nn.Linear(width, dim)
             nn.init.xavier_uniform_(lin.weight, gain=0.01)
             nn.init.zeros_(lin.bias)
             if g is not None and g.kind == "rotation":
@@ -125,7 +137,7 @@ class ParamRegressor(nn.Module):
         self, fused: dict[str, Tensor], joints: Tensor | None = None
     ) -> tuple[dict[str, Tensor], Tensor | None]:
         """joints: (B, J, 3) soft-argmax joints, read only with ``joint_inputs`` (appended to
-        every pooled feature vector)."""
+        every pooled feature vector, before the MLP when there is one)."""
         pooled = {k: v.mean((2, 3)) for k, v in fused.items()}  # (B, hidden)
         if self.joint_inputs:
             if joints is None or joints[0].numel() != self.joint_inputs:
@@ -135,6 +147,8 @@ class ParamRegressor(nn.Module):
                 )
             flat = joints.flatten(1)
             pooled = {k: torch.cat((v, flat), 1) for k, v in pooled.items()}
+        if len(self.mlps):
+            pooled = {k: self.mlps[k](v) for k, v in pooled.items()}
         params: dict[str, Tensor] = {}
         for g in self.groups:
             x = self.linears[g.name](pooled[self.source[g.name]])

@@ -18,7 +18,8 @@ class Prediction:
     (B, P+1, S/4, S/4), None for the HMR baseline. pred_boxes: whole-body only, ``lhand``,
     ``rhand``, ``face`` (B, 4) xywh in body-crop pixels. parts: whole-body only, the
     ``rhand``, ``lhand`` and ``face`` subnetwork predictions, each in its own crop's frame
-    (the left hand already mirrored back to a left hand).
+    (the left hand already mirrored back to a left hand). pred_heatmaps: (B, J, D, h, w) the
+    Localization Module's logits behind ``pred_joints_hm`` (training losses only; not exported).
     """
 
     pred_params: dict[str, Tensor]
@@ -27,6 +28,7 @@ class Prediction:
     pred_segm_logits: Tensor | None = None
     pred_boxes: dict[str, Tensor] = field(default_factory=dict)
     parts: dict[str, Prediction] = field(default_factory=dict)
+    pred_heatmaps: Tensor | None = None
 
     @property
     def batch_size(self) -> int:

@@ -38,8 +38,9 @@ class SubNetworkConfig:
     hidden: width of the regressor's fused map (paper 512), also the segmentation input.
     vector_init: where vector outputs start (the body model's neutral values; zeros if absent).
     joint_inputs: also feed the regressor the Localization Module's soft-argmax joints (J x 3
-    numbers) next to the pooled features - an extension beyond the paper, off by default
-    (docs/models.md)."""
+    numbers) next to the pooled features; regressor_mlp: width of two FC-ReLU layers between
+    the pooled features and the output Linears (0: none, the paper's design) - extensions beyond
+    the paper, off by default (docs/models.md)."""
 
     part: Part
     groups: tuple[ParamGroup, ...]
@@ -56,6 +57,7 @@ class SubNetworkConfig:
     cam_init_scale: float = 0.9
     vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
     joint_inputs: bool = False
+    regressor_mlp: int = 0
 
     @property
     def predicted_groups(self) -> tuple[ParamGroup, ...]:
@@ -150,6 +152,7 @@ class SubNetwork(nn.Module):
             hidden=cfg.hidden,
             vector_init=cfg.vector_init,
             joint_inputs=3 * cfg.num_joints if cfg.joint_inputs else 0,
+            mlp_hidden=cfg.regressor_mlp,
         )
         self.segmentation = PartSegmentationHead(
             cfg.hidden, cfg.num_parts, cfg.segm_channels, upsample=cfg.backbone.output_stride // 4
@@ -165,9 +168,12 @@ class SubNetwork(nn.Module):
         fused = self.regressor.fuse(feat, lf)
         segm = self.segmentation(fused[self.regressor.segm_source])  # (B, P+1, S/4, S/4)
         params, cam = self.regressor.predict(fused, joints)
+        h, w = lf.shape[-2:]
+        heatmaps = lf.reshape(lf.shape[0], self.config.num_joints, self.config.heatmap_depth, h, w)
         return Prediction(
-            pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm
-        )
+            pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm,
+            pred_heatmaps=heatmaps,
+        )  # fmt: skip
 
     def forward(self, img: Tensor) -> Prediction:
         return self.forward_head(self.forward_features(img))

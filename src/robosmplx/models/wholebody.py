@@ -94,9 +94,11 @@ def mirror_prediction(pred: Prediction, rename: dict[str, str] | None = None) ->
         None if pred.pred_joints_hm is None else pred.pred_joints_hm * sx.to(pred.pred_joints_hm)
     )
     segm = None if pred.pred_segm_logits is None else pred.pred_segm_logits.flip(-1)
+    heatmaps = None if pred.pred_heatmaps is None else pred.pred_heatmaps.flip(-1)
     return Prediction(
-        pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm
-    )
+        pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm,
+        pred_heatmaps=heatmaps,
+    )  # fmt: skip
 
 
 def _split(pred: Prediction, n: int) -> tuple[Prediction, Prediction]:
@@ -111,6 +113,7 @@ def _split(pred: Prediction, n: int) -> tuple[Prediction, Prediction]:
             pred_cam=f(pred.pred_cam),
             pred_joints_hm=f(pred.pred_joints_hm),
             pred_segm_logits=f(pred.pred_segm_logits),
+            pred_heatmaps=f(pred.pred_heatmaps),
         )
 
     return cut(slice(0, n)), cut(slice(n, 2 * n))
@@ -215,6 +218,7 @@ class WholeBodyNetwork(nn.Module):
             pred_joints_hm=body.pred_joints_hm,
             pred_segm_logits=body.pred_segm_logits,
             pred_boxes=pred_boxes,
+            pred_heatmaps=body.pred_heatmaps,
             parts={"rhand": rhand, "lhand": lhand, "face": face},
         )
 

@@ -38,6 +38,7 @@ class ModelOverrides:
     segm_channels: int | None = None
     lf_variant: Literal["none", "pose", "all"] | None = None
     joint_inputs: bool | None = None
+    regressor_mlp: int | None = None
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,21 @@ class Objective(nn.Module):
         terms: dict[str, Tensor] = {}
         if self._on("keypoints3d"):
             terms["keypoints3d"] = L.keypoints3d_loss(posed.keypoints, gt3, self.root, has3)
+        if self._on("keypoints3d_local"):
+            need = ("global_orient_rotmat" in params, "gt_global_orient_rotmat" in batch)
+            if not all(need) or self.centre:
+                raise ConfigError(
+                    f"loss weight keypoints3d_local needs a predicted and a true global "
+                    f"orientation of the whole body (stage {self.stage}: predicted "
+                    f"{'yes' if need[0] else 'no'}, in the batch {'yes' if need[1] else 'no'}); "
+                    "set loss.weights.keypoints3d_local=0"
+                )
+            has_go = batch.get("has_global_orient")
+            flags = has3 if has_go is None else (has_go if has3 is None else has3 * has_go)
+            terms["keypoints3d_local"] = L.keypoints3d_local_loss(
+                posed.keypoints, gt3, params["global_orient_rotmat"],
+                batch["gt_global_orient_rotmat"].float(), self.root, flags,
+            )  # fmt: skip
         if self._on("keypoints2d") and cam is not None:
             terms["keypoints2d"] = L.projected_keypoints_loss(
                 posed.keypoints, cam, gt2, size, camera=o.projection_camera, focal=focal
@@ -179,6 +194,10 @@ class Objective(nn.Module):
             depth = dict(gt_keypoints3d=gt3, root=self.root) if o.heatmap_depth else {}
             terms["heatmap_joints"] = L.heatmap_keypoints_loss(
                 pred.pred_joints_hm.float(), gt2, size, has3, depth_range=o.depth_range, **depth
+            )
+        if self._on("heatmap_dist") and pred.pred_heatmaps is not None:
+            terms["heatmap_dist"] = L.heatmap_distribution_loss(
+                pred.pred_heatmaps, gt2, size, sigma=o.heatmap_sigma
             )
         self._param_terms(params, posed, batch, terms)
         has_map = "gt_part_segm" in batch
