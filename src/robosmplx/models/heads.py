@@ -3,8 +3,8 @@
 concat(F, LF) -> 1x1 conv + BN + ReLU -> global average pool -> one Linear per output (6D per
 rotation joint, one value per vector entry, 3 for the camera). Two extensions, off by default
 (docs/models.md): ``joint_inputs`` appends the soft-argmax joints to the pooled vector, and
-``mlp_hidden`` puts two FC-ReLU layers of that width between the pooled vector and the Linears. Which outputs read LF is the
-``lf_variant`` of the paper's ablation (Table 11):
+``mlp_hidden`` puts two FC-ReLU layers of that width between the pooled vector and the Linears.
+Which outputs read LF is the ``lf_variant`` of the paper's ablation (Table 11):
 
 - ``all`` (default, "LF (all)"): every output reads the fused F + LF map.
 - ``pose`` ("LF"): articulation (rotation groups, and part vectors such as ``expression``) reads
