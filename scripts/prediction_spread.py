@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> dict:
         for batch in loader:
             if ev.net is not None:
                 joints.append(ev.prediction(batch).pred_joints_hm[..., :2])
-                kp2d.append(pixels_to_ndc(batch["gt_keypoints2d"][..., :2], ev.crop_size))
-                kp2d[-1] = torch.cat((kp2d[-1], batch["gt_keypoints2d"][..., 2:]), -1)
+                gt2 = batch["gt_keypoints2d"]  # (B, K, 3) crop pixels + confidence
+                kp2d.append(
+                    torch.cat((pixels_to_ndc(gt2[..., :2], ev.crop_size), gt2[..., 2:]), -1)
+                )
             params, gt = ev.params(batch)
             pred_go.append(params["global_orient_rotmat"][:, 0])
             true_go.append(gt["global_orient_rotmat"][:, 0])

@@ -197,7 +197,7 @@ def test_keypoints3d_local_masks_missing_root_and_nan():
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(pred.grad).all()
     assert pred.grad[0].abs().sum() == 0
-    with pytest.raises(ValueError, match="root"):
+    with pytest.raises(ShapeError, match="root"):
         keypoints3d_local_loss(pred, _gt3d(gt, conf), r, r, root=None)
 
 

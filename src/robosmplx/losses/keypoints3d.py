@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from robosmplx.errors import ShapeError
 from robosmplx.losses.masking import (
     RootSpec,
     check_shape,
@@ -72,7 +73,7 @@ def keypoints3d_local_loss(
     check_shape("pred_keypoints3d", pred_keypoints3d, (b, k, 3))
     check_shape("gt_keypoints3d", gt_keypoints3d, (b, k, 4))
     if root is None:
-        raise ValueError("keypoints3d_local_loss needs a root to turn the points about")
+        raise ShapeError("keypoints3d_local_loss needs the root keypoint to turn the points about")
     dtype = pred_keypoints3d.dtype
     conf = gt_keypoints3d[..., 3].to(dtype)  # (B, K)
     flags = sample_flags(has, b, pred_keypoints3d) * root_valid(conf, root)  # (B,)
