@@ -82,6 +82,8 @@ def test_left_hand_is_the_mirror_of_the_right_hand(net):
         lh.pred_joints_hm, r.pred_joints_hm * torch.tensor([-1.0, 1.0, 1.0]), atol=1e-5
     )
     assert torch.allclose(lh.pred_segm_logits, r.pred_segm_logits.flip(-1), atol=1e-4)
+    assert torch.allclose(lh.pred_heatmaps, r.pred_heatmaps.flip(-1), atol=1e-4)
+    assert pred.pred_heatmaps.shape[:2] == pred.pred_joints_hm.shape[:2]  # the body's volumes
     assert torch.equal(
         pred.pred_params["left_hand_pose_rotmat"], lh.pred_params["left_hand_pose_rotmat"]
     )

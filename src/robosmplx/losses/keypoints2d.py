@@ -19,6 +19,7 @@ from robosmplx.errors import ShapeError
 from robosmplx.geometry.camera import (
     DEFAULT_FOCAL,
     crop_intrinsics,
+    ndc_to_pixels,
     pixels_to_ndc,
     project,
     weak_perspective_project,
@@ -147,8 +148,7 @@ def heatmap_distribution_loss(
     ndc = pixels_to_ndc(sanitize(gt_keypoints2d[..., :2], wt[..., None]), crop_size)  # (B, K, 2)
     inside = (ndc.abs() <= 1).all(-1).to(wt.dtype)
     wt = wt * inside
-    cu = (ndc[..., 0] + 1) * (w / 2.0) - 0.5  # cell coordinates of the keypoint
-    cv = (ndc[..., 1] + 1) * (h / 2.0) - 0.5
+    cu, cv = ndc_to_pixels(ndc[..., 0], w), ndc_to_pixels(ndc[..., 1], h)  # in heatmap cells
     xs = torch.arange(w, device=heatmaps.device, dtype=heatmaps.dtype)
     ys = torch.arange(h, device=heatmaps.device, dtype=heatmaps.dtype)
     gx = -((xs - cu[..., None]) ** 2) / (2 * sigma**2)  # (B, K, w)

@@ -50,11 +50,14 @@ class LocalizationModule(nn.Module):
     def out_channels(self) -> int:
         return self.num_joints * self.depth
 
+    def volume(self, lf: Tensor) -> Tensor:
+        """LF (B, J*D, H, W) read as J heatmap volumes (B, J, D, H, W)."""
+        b, _, h, w = lf.shape
+        return lf.reshape(b, self.num_joints, self.depth, h, w)
+
     def forward(self, feat: Tensor) -> tuple[Tensor, Tensor]:
         lf = self.heatmap(feat)  # (B, J*D, H, W)
-        b, _, h, w = lf.shape
-        joints = soft_argmax_3d(lf.reshape(b, self.num_joints, self.depth, h, w))  # (B, J, 3)
-        return lf, joints
+        return lf, soft_argmax_3d(self.volume(lf))  # (B, J, 3)
 
 
 class PartSegmentationHead(nn.Module):

@@ -168,11 +168,9 @@ class SubNetwork(nn.Module):
         fused = self.regressor.fuse(feat, lf)
         segm = self.segmentation(fused[self.regressor.segm_source])  # (B, P+1, S/4, S/4)
         params, cam = self.regressor.predict(fused, joints)
-        h, w = lf.shape[-2:]
-        heatmaps = lf.reshape(lf.shape[0], self.config.num_joints, self.config.heatmap_depth, h, w)
         return Prediction(
             pred_params=params, pred_cam=cam, pred_joints_hm=joints, pred_segm_logits=segm,
-            pred_heatmaps=heatmaps,
+            pred_heatmaps=self.localization.volume(lf),
         )  # fmt: skip
 
     def forward(self, img: Tensor) -> Prediction:
