@@ -44,14 +44,34 @@ def test_stage_defaults_fill_what_the_file_leaves_out():
 
 
 def test_every_bundled_config_loads():
-    from robosmplx.train.stages import SCHEDULE_SETS
+    from robosmplx.train.stages import SCHEDULE_STAGES
 
-    for which in SCHEDULE_SETS:
-        assert sorted(p.stem for p in (PACKAGE_CONFIGS / which).glob("*.yaml")) == sorted(SCHEDULE)
-        for name, path in zip(SCHEDULE, schedule_configs(which)):
+    for which, stages in SCHEDULE_STAGES.items():
+        assert sorted(p.stem for p in (PACKAGE_CONFIGS / which).glob("*.yaml")) == sorted(stages)
+        assert set(SCHEDULE) <= set(stages)
+        for name, path in zip(stages, schedule_configs(which), strict=True):
             cfg = load_train_config(path)
-            assert cfg.stage == ("wholebody" if name.startswith("wholebody") else name)
+            assert cfg.stage == name.split("_")[0]
     assert load_train_config("cpu/hand").stage == "hand"
+
+
+def test_each_schedule_hands_every_network_on_from_an_earlier_stage():
+    from pathlib import Path
+
+    from robosmplx.train.stages import SCHEDULE_STAGES, final_model_path
+
+    for which in SCHEDULE_STAGES:
+        finals: dict[Path, str] = {}
+        for path in schedule_configs(which):
+            cfg = load_train_config(path)
+            m = cfg.model
+            for start in (m.init, m.body_init, m.hand, m.face):
+                if start is not None:
+                    assert Path(start) in finals, f"{which}/{path.stem} starts from {start}"
+            finals[final_model_path(cfg)] = path.stem
+    default = [load_train_config(p) for p in schedule_configs("default")]
+    assert default[3].model.init == str(final_model_path(default[2]))  # body -> body_continue
+    assert default[4].model.body_init == str(final_model_path(default[3]))
     assert load_train_config("configs/paper/body.yaml").model.preset == "paper-body"
 
 

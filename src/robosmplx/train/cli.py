@@ -2,7 +2,8 @@
 
 CONFIG is a YAML file or a bundled config name (``cpu/hand``, ``paper/wholebody``); overrides
 use dotted keys (``trainer.max_steps=200 optim.lr=2e-4 data.batch_size=8``). ``--schedule cpu``
-runs hand, face, body, whole-body and the whole-body fine-tune in order. A run resumes from its
+runs hand, face, body, whole-body and the whole-body fine-tune in order (``--schedule default``
+adds the default model's body continuation). A run resumes from its
 newest checkpoint unless ``--fresh`` is given.
 """
 
@@ -20,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--schedule", choices=("cpu", "paper", "default"),
-        help="run the five bundled stages in order (hand, face, body, wholebody, wholebody_finetune)",
+        help="run a bundled set's stages in order (hand, face, body, wholebody, wholebody_finetune;"
+        " default continues body once)",
     )  # fmt: skip
     p.add_argument(
         "--fresh", action="store_true", help="ignore existing checkpoints in the run folder"

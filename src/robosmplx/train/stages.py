@@ -18,14 +18,21 @@ from robosmplx.errors import CheckpointError, ConfigError
 from robosmplx.train.config import PACKAGE_CONFIGS, ModelOverrides, TrainConfig
 
 SCHEDULE = ("hand", "face", "body", "wholebody", "wholebody_finetune")
-SCHEDULE_SETS = ("cpu", "paper", "default")
+# Each bundled config set and its stages in training order. The default model's body stage is
+# continued once (body_continue: more steps without Lproj) before the whole-body stages.
+SCHEDULE_STAGES: dict[str, tuple[str, ...]] = {
+    "cpu": SCHEDULE,
+    "paper": SCHEDULE,
+    "default": ("hand", "face", "body", "body_continue", "wholebody", "wholebody_finetune"),
+}
+SCHEDULE_SETS = tuple(SCHEDULE_STAGES)
 
 
 def schedule_configs(which: str) -> list[Path]:
-    """The five bundled configs of ``cpu`` or ``paper``, in training order."""
-    if which not in SCHEDULE_SETS:
+    """The bundled configs of ``cpu``, ``paper`` or ``default``, in training order."""
+    if which not in SCHEDULE_STAGES:
         raise ConfigError(f"unknown schedule {which!r}; choose one of {', '.join(SCHEDULE_SETS)}")
-    return [PACKAGE_CONFIGS / which / f"{name}.yaml" for name in SCHEDULE]
+    return [PACKAGE_CONFIGS / which / f"{name}.yaml" for name in SCHEDULE_STAGES[which]]
 
 
 def final_model_path(cfg: TrainConfig) -> Path:
