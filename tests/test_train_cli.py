@@ -63,3 +63,15 @@ def test_misspelt_override_is_one_line_error(tmp_path, capsys):
     assert rc == 2 and "learning_rate" in err and len(err.splitlines()) == 1
     assert main(["train", "cpu/body", "--dry-run"]) == 0
     assert "stage: body" in capsys.readouterr().out
+
+
+def test_schedule_choices_are_the_bundled_config_sets():
+    import argparse
+
+    from robosmplx.train.cli import add_arguments
+    from robosmplx.train.stages import SCHEDULE_SETS
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    action = next(a for a in parser._actions if a.dest == "schedule")
+    assert tuple(action.choices) == SCHEDULE_SETS
