@@ -1,31 +1,24 @@
 """The ablation study of the Hand subnetwork (paper Tables 11, 9, 10 and 4): rows as config
-overrides, a resumable runner over (row, seed), seed statistics and the generated document."""
+overrides, a resumable runner over (row, seed), seed statistics and the generated document.
 
-from robosmplx.ablate.plan import (
-    AblationSpec,
-    Budget,
-    RunSpec,
-    load_spec,
-    plan_runs,
-    select_rows,
-    supervision,
-)
-from robosmplx.ablate.report import ReportContext, render
-from robosmplx.ablate.runner import AblationRunner, RunOptions, check_held_out
-from robosmplx.ablate.stats import Stat
+The names below load on first use, so importing the command stays light.
+"""
 
-__all__ = [
-    "AblationRunner",
-    "AblationSpec",
-    "Budget",
-    "ReportContext",
-    "RunOptions",
-    "RunSpec",
-    "Stat",
-    "check_held_out",
-    "load_spec",
-    "plan_runs",
-    "render",
-    "select_rows",
-    "supervision",
-]
+from robosmplx.lazy import lazy_exports
+
+_EXPORTS = {
+    "AblationSpec": "plan",
+    "Budget": "plan",
+    "RunSpec": "plan",
+    "load_spec": "plan",
+    "plan_runs": "plan",
+    "select_rows": "plan",
+    "supervision": "plan",
+    "ReportContext": "report",
+    "render": "report",
+    "AblationRunner": "runner",
+    "RunOptions": "runner",
+    "check_held_out": "runner",
+    "Stat": "stats",
+}
+__getattr__, __all__ = lazy_exports("robosmplx.ablate", _EXPORTS)

@@ -13,6 +13,7 @@ BENCHES = {
     "model": "network inference latency (CPU, batch 1)",
     "train": "training images per second",
     "predict": "end-to-end seconds per image",
+    "startup": "seconds to start: robosmplx --help and every subcommand's --help",
 }
 
 
@@ -31,11 +32,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     import json
 
-    import torch
+    bench = importlib.import_module(f"robosmplx.bench.{args.bench}")
+    if getattr(bench, "USES_TORCH", True):
+        import torch
 
-    torch.set_num_threads(args.threads)
-    result = importlib.import_module(f"robosmplx.bench.{args.bench}").run(args)
-    result.setdefault("torch_threads", torch.get_num_threads())
+        torch.set_num_threads(args.threads)
+        result = bench.run(args)
+        result.setdefault("torch_threads", torch.get_num_threads())
+    else:
+        result = bench.run(args)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

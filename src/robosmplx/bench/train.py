@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 PRESETS = {"small": "small", "paper": "paper"}
 STAGE_PRESETS = {
@@ -49,6 +51,8 @@ def synthetic_batch(
 ) -> dict[str, torch.Tensor]:
     """A batch with complete ground truth: random images, slightly posed people in front of the
     virtual crop camera, keypoints, parameters, part maps and part boxes."""
+    import torch
+
     from robosmplx.geometry.camera import CANONICAL_TO_CAMERA, crop_intrinsics, project
     from robosmplx.geometry.rotations import axis_angle_to_matrix
     from robosmplx.train.objective import focal_for
@@ -99,6 +103,8 @@ def synthetic_batch(
 
 
 def _throughput(preset: str, stage: str, body_model, batch: int, steps: int, warmup: int) -> dict:
+    import torch
+
     from robosmplx.models.presets import get_preset, preset_config
     from robosmplx.train.config import config_from_dict
     from robosmplx.train.module import TrainModule
