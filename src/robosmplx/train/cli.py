@@ -54,6 +54,25 @@ def _configs(args):
     return [load_train_config(p, overrides) for p in paths]
 
 
+def _check_schedule_data(schedule: str, cfgs) -> None:
+    """All of a schedule's missing datasets in one error, with the one command that makes them."""
+    from robosmplx.errors import DataError
+    from robosmplx.synth.schedule import SCHEDULE_SIZES, missing_datasets
+
+    missing = missing_datasets(cfgs)
+    if not missing:
+        return
+    make = (
+        f"make them all with: robosmplx synth --schedule {schedule}"
+        if schedule in SCHEDULE_SIZES
+        else "point data.train and data.val at your own HumanData files (docs/training.md)"
+    )
+    raise DataError(
+        f"the {schedule} schedule reads {len(missing)} dataset(s) that are not there "
+        f"({', '.join(missing)}); {make}"
+    )
+
+
 def run(args) -> int:
     import json
     import logging
@@ -65,6 +84,8 @@ def run(args) -> int:
         for cfg in cfgs:
             print(config_yaml(cfg))
         return 0
+    if args.schedule:
+        _check_schedule_data(args.schedule, cfgs)
     from robosmplx.train.runner import train
 
     if args.json:
