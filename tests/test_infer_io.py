@@ -8,7 +8,7 @@ from robosmplx.errors import InputError
 from robosmplx.infer.export import load_params, person_record, save_mesh, save_params
 from robosmplx.infer.images import expand_inputs, load_image
 from robosmplx.infer.smoothing import OneEuroFilter, ParamSmoother
-from robosmplx.infer.tracking import IoUTracker
+from robosmplx.infer.tracking import Tracker
 
 
 def test_image_modes(tmp_path):
@@ -95,7 +95,7 @@ def test_param_smoother_keeps_rotations_valid():
 
 
 def test_tracker_keeps_ids():
-    tr = IoUTracker()
+    tr = Tracker()
     a = tr.update(np.array([[0, 0, 10, 10], [50, 50, 10, 10]]), 0)
     b = tr.update(np.array([[51, 50, 10, 10], [1, 0, 10, 10]]), 1)
     assert a == [0, 1] and b == [1, 0]

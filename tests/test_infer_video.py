@@ -71,7 +71,8 @@ def test_cli_video_outputs(predictor, clip, tmp_path, capsys):
     ])  # fmt: skip
     assert code == 0
     rep = json.loads(capsys.readouterr().out)["inputs"][0]
-    assert rep["frames"] == 8 and rep["tracks"] == 1 and rep["people"] == 8
+    assert rep["frames"] == 8 and rep["tracks"] == 1 and rep["people"] == 1
+    assert rep["person_frames"] == 8
     folder = tmp_path / "walk"
     assert sorted(p.name for p in folder.iterdir()) == [
         "overlay.mp4", "result.json", "track_0.json", "track_0.npz",

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from robosmplx.errors import RoboSMPLXError
 from robosmplx.infer.images import is_video
 from robosmplx.infer.writer import (
@@ -37,7 +35,8 @@ class WriteOptions:
 
 @dataclass
 class InputReport:
-    """How one input went: ``ok`` with its folder, or ``failed`` with a one-line error."""
+    """How one input went: ``ok`` with its folder, or ``failed`` with a one-line error.
+    people: distinct people (a video's tracks); person_frames: people summed over frames."""
 
     input: str
     kind: str
@@ -45,6 +44,7 @@ class InputReport:
     error: str | None = None
     folder: str | None = None
     people: int = 0
+    person_frames: int = 0
     frames: int = 0
     broken_frames: int = 0
     tracks: int = 0
@@ -118,7 +118,7 @@ def _image(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
     doc = write_image_outputs(
         folder, pred, predictor.faces, root, options.mesh_formats, options.render
     )
-    rep.people = len(pred.people)
+    rep.people = rep.person_frames = len(pred.people)
     rep.notes = list(pred.notes) + list(pred.skipped)
     if not pred.people:
         rep.notes.append("no person found")
@@ -198,7 +198,8 @@ def _video(
     if options.video_meshes and options.mesh_formats and (folder / "meshes").is_dir():
         outputs += [f"meshes/{m.name}" for m in sorted((folder / "meshes").iterdir())]
     rep.frames, rep.broken_frames, rep.tracks = len(per_frame), len(reader.broken), len(tracks)
-    rep.people = int(np.sum([len(f["people"]) for f in per_frame])) if per_frame else 0
+    rep.people = len(tracks)
+    rep.person_frames = sum(len(f["people"]) for f in per_frame)
     rep.notes = list(info.notes)
     if reader.broken:
         rep.notes.append(f"{len(reader.broken)} broken frame(s) skipped: {reader.broken[:10]}")

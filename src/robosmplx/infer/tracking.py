@@ -1,8 +1,21 @@
-"""Simple identity tracking across video frames: greedy matching on box IoU."""
+"""Identity tracking across video frames.
+
+Each track predicts where its person is now (constant velocity of the box, smoothed); a
+detection and a track are scored by the IoU of the detection's box with the predicted box and,
+when both have them, by the similarity of their 2D keypoints (OKS-style, the track's keypoints
+moved by its velocity); one optimal assignment per frame (Hungarian) pairs them. A track
+nobody matches waits ``max_age`` frames (occlusions, missed detections, broken frames) before
+it ends, so a person who reappears keeps their id. Two people who cross keep theirs because
+each track's prediction lies ahead of it, along its own motion.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+OKS_SIGMA = 0.1  # keypoint spread as a fraction of the box's size (sqrt of its area)
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -17,29 +30,127 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(union, 1e-9)
 
 
-class IoUTracker:
-    """Assigns a stable integer id to each box; a track unseen for ``max_age`` frames ends."""
+def keypoint_similarity(a: np.ndarray, b: np.ndarray, scale: float) -> float:
+    """Mean OKS-style similarity in [0, 1] of two (K, 2) keypoint sets of a person whose box
+    has size ``scale`` pixels (sqrt of its area)."""
+    d2 = ((a - b) ** 2).sum(-1)  # (K,)
+    return float(np.exp(-d2 / (2.0 * (OKS_SIGMA * max(scale, 1.0)) ** 2)).mean())
 
-    def __init__(self, min_iou: float = 0.2, max_age: int = 15):
-        self.min_iou, self.max_age = min_iou, max_age
-        self.tracks: dict[int, tuple[np.ndarray, int]] = {}  # id -> (box, last frame)
+
+def linear_assignment(cost: np.ndarray) -> list[tuple[int, int]]:
+    """Row-column pairs of least total ``cost`` (N, M), min(N, M) of them (the Hungarian
+    method, O(n^2 m); people per frame are few)."""
+    cost = np.asarray(cost, dtype=np.float64)
+    flip = cost.shape[0] > cost.shape[1]
+    c = cost.T if flip else cost
+    n, m = c.shape
+    u, v = np.zeros(n + 1), np.zeros(m + 1)
+    match, way = np.zeros(m + 1, int), np.zeros(m + 1, int)  # column -> row (1-based, 0: none)
+    for i in range(1, n + 1):
+        match[0], j0 = i, 0
+        minv, used = np.full(m + 1, np.inf), np.zeros(m + 1, bool)
+        while True:  # grow an alternating path from row i to a free column
+            used[j0] = True
+            i0, delta, j1 = match[j0], np.inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = c[i0 - 1, j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            u[match[used]] += delta
+            v[used] -= delta
+            minv[~used] -= delta
+            j0 = j1
+            if match[j0] == 0:
+                break
+        while j0:  # flip the path
+            j1 = way[j0]
+            match[j0] = match[j1]
+            j0 = j1
+    pairs = [(int(match[j]) - 1, j - 1) for j in range(1, m + 1) if match[j]]
+    return sorted((b, a) for a, b in pairs) if flip else sorted(pairs)
+
+
+@dataclass
+class _Track:
+    box: np.ndarray  # (4,) xywh at frame ``last``
+    velocity: np.ndarray  # (4,) xywh change per frame
+    keypoints: np.ndarray | None  # (K, 2) at frame ``last``
+    last: int
+    hits: int = 1
+
+    def predicted(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Box (4,) and keypoints (K, 2) expected at ``frame``."""
+        dt = frame - self.last
+        box = self.box + self.velocity * dt
+        box[2:] = np.maximum(box[2:], 1.0)
+        if self.keypoints is None:
+            return box, None
+        shift = (self.velocity[:2] + self.velocity[2:] / 2) * dt  # the box centre's motion
+        return box, self.keypoints + shift
+
+
+class Tracker:
+    """Assigns a stable integer id to each person of each frame.
+
+    min_score: the least association score (IoU with the predicted box, averaged with the
+    keypoint similarity when keypoints are given) for a detection to continue a track;
+    max_age: frames a track may go unseen; momentum: how much of the previous velocity a
+    track keeps at each match.
+    """
+
+    def __init__(
+        self,
+        min_score: float = 0.1,
+        max_age: int = 30,
+        keypoint_weight: float = 0.5,
+        momentum: float = 0.5,
+    ):
+        self.min_score, self.max_age = min_score, max_age
+        self.keypoint_weight, self.momentum = keypoint_weight, momentum
+        self.tracks: dict[int, _Track] = {}
         self.next_id = 0
 
-    def update(self, boxes: np.ndarray, frame: int) -> list[int]:
-        """boxes (N, 4) xywh of this frame -> track id per box."""
-        self.tracks = {k: v for k, v in self.tracks.items() if frame - v[1] <= self.max_age}
+    def scores(self, boxes: np.ndarray, keypoints, frame: int, ids: list[int]) -> np.ndarray:
+        """(N, T) association score of each detection with each track in ``ids``."""
+        pred = [self.tracks[i].predicted(frame) for i in ids]
+        s = iou_matrix(boxes, np.array([b for b, _ in pred]).reshape(-1, 4))
+        if keypoints is None:
+            return s
+        w = self.keypoint_weight
+        for r, kp in enumerate(keypoints):
+            scale = float(np.sqrt(boxes[r, 2] * boxes[r, 3]))
+            for c, (_, tkp) in enumerate(pred):
+                if kp is not None and tkp is not None and tkp.shape == kp.shape:
+                    s[r, c] = (1 - w) * s[r, c] + w * keypoint_similarity(kp, tkp, scale)
+        return s
+
+    def update(self, boxes: np.ndarray, frame: int, keypoints=None) -> list[int]:
+        """boxes (N, 4) xywh of this frame (and optionally N keypoint arrays (K, 2) in the same
+        pixels) -> track id per box."""
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        if keypoints is not None:
+            keypoints = [None if k is None else np.asarray(k, np.float64) for k in keypoints]
+        self.tracks = {k: t for k, t in self.tracks.items() if frame - t.last <= self.max_age}
         ids = list(self.tracks)
-        prev = np.array([self.tracks[i][0] for i in ids]).reshape(-1, 4)
-        m = iou_matrix(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), prev)
         out = [-1] * len(boxes)
-        while m.size and m.max() >= self.min_iou:
-            r, c = np.unravel_index(int(m.argmax()), m.shape)
-            out[r] = ids[c]
-            m[r, :] = -1
-            m[:, c] = -1
+        if ids and len(boxes):
+            s = self.scores(boxes, keypoints, frame, ids)
+            for r, c in linear_assignment(-s):
+                if s[r, c] >= self.min_score:
+                    out[r] = ids[c]
         for r, box in enumerate(boxes):
+            kp = None if keypoints is None else keypoints[r]
             if out[r] < 0:
                 out[r] = self.next_id
                 self.next_id += 1
-            self.tracks[out[r]] = (np.asarray(box, dtype=np.float64), frame)
+                self.tracks[out[r]] = _Track(box.copy(), np.zeros(4), kp, frame)
+                continue
+            t = self.tracks[out[r]]
+            step = (box - t.box) / max(frame - t.last, 1)
+            keep = self.momentum if t.hits > 1 else 0.0  # the first step sets the velocity
+            t.velocity = keep * t.velocity + (1 - keep) * step
+            t.box, t.keypoints, t.last, t.hits = box.copy(), kp, frame, t.hits + 1
         return out

@@ -207,15 +207,21 @@ class VideoPrediction:
     broken_frames: list[int]
 
 
+def tracking_box(person) -> np.ndarray:
+    """The box a person is tracked by: the detector's or the box file's when there is one
+    (steadier than the prediction's), else the predicted keypoints' box."""
+    return person.bbox if person.box_source in ("given", "detector") else person.keypoint_box
+
+
 class TrackSmoother:
     """Tracking, per-track camera and One-Euro smoothing over a stream of frames."""
 
     def __init__(self, predictor, fps: float, smooth: bool = True, min_cutoff=1.0, beta=0.05):
-        from robosmplx.infer.tracking import IoUTracker
+        from robosmplx.infer.tracking import Tracker
 
         self.p, self.fps, self.smooth = predictor, fps, smooth
         self.min_cutoff, self.beta = min_cutoff, beta
-        self.tracker = IoUTracker()
+        self.tracker = Tracker()
         self.cams: dict[int, np.ndarray] = {}
         self.filters: dict[int, object] = {}
         self.last: dict[int, int] = {}
@@ -225,7 +231,9 @@ class TrackSmoother:
 
         if not people:
             return people
-        ids = self.tracker.update(np.stack([p.keypoint_box for p in people]), index)
+        ids = self.tracker.update(
+            np.stack([tracking_box(p) for p in people]), index, [p.keypoints2d for p in people]
+        )
         states = []
         for pid, person in zip(ids, people):
             person.track_id, person.frame_index = int(pid), index
