@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from robosmplx.cli import main
 
 
@@ -36,3 +38,12 @@ def test_unknown_command_and_missing_files_are_one_line(tmp_path, capsys):
         assert "SMPLX_NEUTRAL.npz" in str(e) and "\n" not in str(e)
     else:
         raise AssertionError("expected ModelFileError")
+
+
+@pytest.mark.parametrize("argv", [["info", "--body", "anny-small"], ["info", "--model", "small"]])
+def test_info_text_fits_80_columns(argv, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("ROBOSMPLX_MODEL_DIR", raising=False)
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 5 and max(len(line) for line in lines) <= 80

@@ -33,6 +33,47 @@ def gather(model_dir=None, bodies=("anny",)) -> dict:
     return out
 
 
+def terminal_width(limit: int = 100) -> int:
+    """Columns to wrap text at: the terminal's (``$COLUMNS`` when set), at most ``limit``."""
+    import shutil
+
+    return max(40, min(limit, shutil.get_terminal_size((limit, 24)).columns))
+
+
+def wrap(text: str, width: int, indent: int = 0, first: str = "") -> list[str]:
+    """``text`` wrapped to ``width`` columns, every line after ``first``'s prefix indented."""
+    import textwrap
+
+    return textwrap.wrap(
+        text, width, initial_indent=first.ljust(indent), subsequent_indent=" " * indent,
+        break_on_hyphens=False, break_long_words=True,
+    )  # fmt: skip
+
+
+def format_body_models(info: dict, width: int) -> str:
+    """The body-model report as plain text that fits ``width`` columns."""
+    name_w = max(len(n) for n in info["body_models"]) + 2
+    lines = ["body models"]
+    for name, e in info["body_models"].items():
+        head = f"  {name}".ljust(name_w + 2)
+        if not e["available"]:
+            lines += wrap(f"not available: {e['reason']}", width, name_w + 2, head)
+            continue
+        if "num_vertices" not in e:
+            lines += wrap(
+                f"available (robosmplx info --body {name} to describe it)", width, name_w + 2, head
+            )
+            continue
+        kp = e["keypoints"]["num_keypoints"]
+        lines += wrap(f"available: {e['num_vertices']} vertices, {kp} keypoints", width,
+                      name_w + 2, head)  # fmt: skip
+        parts = ", ".join(f"{k} {v}" for k, v in e["parts"].items())
+        lines += wrap(f"parts: {parts}", width, name_w + 2, " ")
+        params = ", ".join(f"{k} {v['size']}" for k, v in e["params"].items())
+        lines += wrap(f"params: {params}", width, name_w + 2, " ")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     from robosmplx.cli import print_json
 
@@ -45,28 +86,11 @@ def run(args) -> int:
     if args.json:
         print_json(info)
         return 0
+    width = terminal_width()
     if args.model:
         from robosmplx.models.info import format_model_info
 
-        print(format_model_info(info))
+        print(format_model_info(info, width))
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title="body models")
-    for col in ("name", "available", "vertices", "params", "keypoints", "parts / reason"):
-        t.add_column(col)
-    for name, e in info["body_models"].items():
-        if not e["available"]:
-            t.add_row(name, "no", "", "", "", e["reason"])
-            continue
-        if "num_vertices" not in e:
-            t.add_row(name, "yes", "", "", "", "(use --body NAME to build and describe)")
-            continue
-        params = ", ".join(f"{k}:{v['size']}" for k, v in e["params"].items())
-        parts = ", ".join(f"{k} {v}" for k, v in e["parts"].items())
-        t.add_row(
-            name, "yes", str(e["num_vertices"]), params, str(e["keypoints"]["num_keypoints"]), parts
-        )
-    Console().print(t)
+    print(format_body_models(info, width))
     return 0

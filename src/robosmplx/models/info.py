@@ -28,8 +28,10 @@ def model_info(preset: str, body=None) -> dict:
     return preset_report(preset, body)
 
 
-def format_model_info(report: dict) -> str:
-    """The :func:`model_info` report as a text table."""
+def format_model_info(report: dict, width: int = 100) -> str:
+    """The :func:`model_info` report as a text table; notes wrapped to ``width`` columns."""
+    import textwrap
+
     lines = [
         f"model preset {report['preset']} ({report['kind']}, body model {report['body_model']})",
         f"{'part':<14}{'crops':>6}{'params (M)':>13}{'GFLOPs':>11}{'GMACs':>10}",
@@ -45,12 +47,14 @@ def format_model_info(report: dict) -> str:
     )
     ref = report.get("paper_table17")
     if ref:
-        lines.append(
+        lines += textwrap.wrap(
             f"paper Table 17: {ref['params_M']:.2f} M params ({ref['params_diff_pct']:+.1f}%), "
             f"{ref['gflops']:.2f} GFLOPs (ours {ref['gflops_diff_pct']:+.0f}% in FLOPs, "
-            f"{ref['gmacs_diff_pct']:+.0f}% in MACs; see docs/models.md)"
+            f"{ref['gmacs_diff_pct']:+.0f}% in MACs; see docs/models.md)",
+            width,
+            subsequent_indent="  ",
         )
-    lines.append(f"counted with {report['flop_counter']}")
+    lines += textwrap.wrap(f"counted with {report['flop_counter']}", width, subsequent_indent="  ")
     return "\n".join(lines)
 
 
