@@ -4,8 +4,8 @@ command: train every (row, seed) run, score it on a held-out test set, write doc
 Examples::
 
     robosmplx ablate --data data/synth/hand --test data/synth/hand_test --steps 300 \\
-        --seeds 0 1 --out runs/ablations --doc docs/ablations.md
-    robosmplx ablate --rows table9 --dry-run          # the plan: runs, states, overrides
+        --seeds 0 1 --out runs/ablations --doc docs/ablations.md --force
+    robosmplx ablate --rows table9 --dry-run          # the plan, its inputs checked, its time
     robosmplx ablate --rows hmr full --seeds 0        # two rows, one seed
     robosmplx ablate --report-only                    # rewrite the doc from finished runs
 
@@ -15,6 +15,7 @@ Rerunning the same command skips finished runs and cached scores; a run stopped 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,7 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="rows or tables (table11, table9, table10, table4) to train and score; default all",
     )  # fmt: skip
     p.add_argument("--out", default="runs/ablations", help="folder of the runs (OUT/ROW/seedS)")
-    p.add_argument("--doc", default="docs/ablations.md", help="markdown file to (re)write")
+    p.add_argument(
+        "--doc", default=None,
+        help="markdown file to write (default OUT/ablations.md); an existing file outside OUT "
+        "is replaced only with --force",
+    )  # fmt: skip
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing --doc file outside OUT"
+    )
     p.add_argument("--spec", default=None, help="rows and tables YAML (default: the bundled one)")
     p.add_argument(
         "--set", dest="extra", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
@@ -55,12 +63,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the plan or the records as JSON")
 
 
+def doc_path(args) -> Path:
+    """Where the document goes: ``--doc``, else OUT/ablations.md."""
+    return Path(args.doc) if args.doc else Path(args.out) / "ablations.md"
+
+
+def check_inputs(args) -> None:
+    """One-line errors, before hours of training, for bad settings and missing inputs."""
+    from robosmplx.ablate.runner import check_held_out, resolve_test
+    from robosmplx.errors import ConfigError
+    from robosmplx.train.datamodule import resolve_data_path
+
+    if args.steps < 1:
+        raise ConfigError(f"--steps must be at least 1, got {args.steps}")
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        raise ConfigError(f"--seeds must be distinct and >= 0, got {args.seeds}")
+    for name in ("batch_size", "test_limit", "eval_batch_size"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {v}")
+    doc, out = doc_path(args), Path(args.out)
+    if doc.exists() and not args.force and out.resolve() not in doc.resolve().parents:
+        raise ConfigError(
+            f"--doc {doc} exists and is not in --out {out}; add --force to replace it, or "
+            "leave --doc out to write OUT/ablations.md"
+        )
+    if args.report_only:
+        return
+    resolve_data_path(args.data, "hand", "train")
+    check_held_out(args.data, resolve_test(args.test))
+
+
 def canonical_command(args) -> str:
     """The command that regenerates everything with these settings (for the document)."""
     parts = [
         "robosmplx ablate", f"--data {args.data}", f"--test {args.test}", f"--steps {args.steps}",
-        "--seeds " + " ".join(str(s) for s in args.seeds), f"--out {args.out}", f"--doc {args.doc}",
+        "--seeds " + " ".join(str(s) for s in args.seeds), f"--out {args.out}",
+        f"--doc {doc_path(args)}",
     ]  # fmt: skip
+    if Path(args.out).resolve() not in doc_path(args).resolve().parents:
+        parts.append("--force")
     if args.spec:
         parts.append(f"--spec {args.spec}")
     if args.batch_size is not None:
@@ -95,20 +137,32 @@ def _plan(args):
 def _print_plan(spec, work, runs, args) -> None:
     import json
 
+    from robosmplx.ablate.estimate import estimate, format_duration
     from robosmplx.ablate.runner import run_state
 
-    items = []
-    for r in runs:
-        if r.row not in work:
-            continue
-        items.append({"row": r.row, "seed": r.seed, "state": run_state(r, r.config()),
-                      "run_dir": str(r.run_dir), "overrides": list(r.overrides)})  # fmt: skip
+    items, states, steps = [], {}, {}
+    mine = [r for r in runs if r.row in work]
+    for r in mine:
+        cfg = r.config()
+        states[(r.row, r.seed)] = run_state(r, cfg)
+        steps[(r.row, r.seed)] = cfg.trainer.max_steps
+        items.append({"row": r.row, "seed": r.seed, "state": states[(r.row, r.seed)],
+                      "steps": cfg.trainer.max_steps, "run_dir": str(r.run_dir),
+                      "overrides": list(r.overrides)})  # fmt: skip
+    est = estimate(mine, states, steps)
     if args.json:
-        print(json.dumps({"base": spec.base, "runs": items}, indent=1))
+        print(json.dumps({"base": spec.base, "estimate": est, "runs": items}, indent=1))
         return
     print(
         f"ablate plan: {len(work)} rows x {len(args.seeds)} seeds = {len(items)} runs of "
-        f"{args.steps} steps; base config {spec.base}; runs in {args.out}"
+        f"{args.steps} steps; base config {spec.base}; runs in {args.out}; document "
+        f"{doc_path(args)}"
+    )
+    print(
+        f"estimated training time: {format_duration(est['estimated_training_s'])} for "
+        f"{est['runs_to_train']} runs ({est['steps_to_train']} steps at "
+        f"{est['seconds_per_step']:.2f} s per step, measured in {est['cost_source']}); "
+        "scoring adds a little per run"
     )
     for it in items:
         print(f"{it['row']} seed {it['seed']} [{it['state']}] {it['run_dir']}")
@@ -130,6 +184,7 @@ def run(args) -> int:
     )
     from robosmplx.io import atomic_write_text
 
+    check_inputs(args)
     spec, budget, work, runs = _plan(args)
     if args.dry_run:
         _print_plan(spec, work, runs, args)
@@ -150,10 +205,6 @@ def run(args) -> int:
     runner = AblationRunner(options, log=log, require_test=not args.report_only)
     if runner.test_file is not None:
         check_held_out(args.data, runner.test_file)
-    if not args.report_only:
-        from robosmplx.train.datamodule import resolve_data_path
-
-        resolve_data_path(args.data, "hand", "train")
     rob_rows = {e.row for e in spec.robustness.rows} if spec.robustness else set()
     records = runner.run(runs, set() if args.report_only else set(work), rob_rows)
 
@@ -173,7 +224,7 @@ def run(args) -> int:
         data_count=data_count, test_count=test_count, data_synth=data_synth,
         test_synth=test_synth, environment=env,
     )  # fmt: skip
-    doc = atomic_write_text(args.doc, render(spec, runs, records, ctx))
+    doc = atomic_write_text(doc_path(args), render(spec, runs, records, ctx))
     summary = {
         "kind": "robosmplx-ablations",
         "doc": str(doc),

@@ -320,8 +320,8 @@ def render(
         "The command trains every (row, seed) run into its own folder, skips runs whose "
         "`final/model.safetensors` exists (an interrupted run resumes from its last "
         "checkpoint), scores them on the test set, and rewrites this file. `--rows table9` "
-        "(or row names) narrows the work, `--dry-run` prints the plan with every run's "
-        "overrides.\n",
+        "(or row names) narrows the work, `--dry-run` checks the inputs and prints the plan "
+        "with every run's overrides and the estimated training time.\n",
         "## Setup\n",
         _md(["", ""], setup),
         "## Rows\n",
