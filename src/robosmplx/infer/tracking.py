@@ -1,9 +1,9 @@
 """Identity tracking across video frames.
 
 Each track predicts where its person is now (constant velocity of the box, smoothed); a
-detection and a track are scored by the IoU of the detection's box with the predicted box and,
-when both have them, by the similarity of their 2D keypoints (OKS-style, the track's keypoints
-moved by its velocity); one optimal assignment per frame (Hungarian) pairs them. A track
+detection and a track are scored by the IoU of the detection's box with the predicted box, the
+distance of their centres and, when given, the similarity of their 2D keypoints (OKS-style,
+the track's keypoints moved by its velocity); one optimal assignment per frame (Hungarian) pairs them. A track
 nobody matches waits ``max_age`` frames (occlusions, missed detections, broken frames) before
 it ends, so a person who reappears keeps their id. Two people who cross keep theirs because
 each track's prediction lies ahead of it, along its own motion.
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 OKS_SIGMA = 0.1  # keypoint spread as a fraction of the box's size (sqrt of its area)
+CENTRE_SIGMA = 0.5  # spread of a box centre's position error, as a fraction of the box's size
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -95,37 +96,49 @@ class _Track:
 class Tracker:
     """Assigns a stable integer id to each person of each frame.
 
-    min_score: the least association score (IoU with the predicted box, averaged with the
-    keypoint similarity when keypoints are given) for a detection to continue a track;
-    max_age: frames a track may go unseen; momentum: how much of the previous velocity a
-    track keeps at each match.
+    min_score: the least association score (:meth:`scores`) for a detection to continue a
+    track; max_age: frames a track may go unseen; momentum: how much of the previous velocity
+    a track keeps at each match.
     """
 
     def __init__(
         self,
         min_score: float = 0.1,
         max_age: int = 30,
-        keypoint_weight: float = 0.5,
         momentum: float = 0.5,
     ):
-        self.min_score, self.max_age = min_score, max_age
-        self.keypoint_weight, self.momentum = keypoint_weight, momentum
+        self.min_score, self.max_age, self.momentum = min_score, max_age, momentum
         self.tracks: dict[int, _Track] = {}
         self.next_id = 0
 
     def scores(self, boxes: np.ndarray, keypoints, frame: int, ids: list[int]) -> np.ndarray:
-        """(N, T) association score of each detection with each track in ``ids``."""
+        """(N, T) association score in [0, 1] of each detection with each track in ``ids``:
+        the mean of the IoU with the track's predicted box, the closeness of the box centres
+        (Gaussian, sigma half the predicted box's size) and, where both have keypoints, their
+        similarity."""
         pred = [self.tracks[i].predicted(frame) for i in ids]
-        s = iou_matrix(boxes, np.array([b for b, _ in pred]).reshape(-1, 4))
-        if keypoints is None:
-            return s
-        w = self.keypoint_weight
-        for r, kp in enumerate(keypoints):
-            scale = float(np.sqrt(boxes[r, 2] * boxes[r, 3]))
-            for c, (_, tkp) in enumerate(pred):
-                if kp is not None and tkp is not None and tkp.shape == kp.shape:
-                    s[r, c] = (1 - w) * s[r, c] + w * keypoint_similarity(kp, tkp, scale)
-        return s
+        pboxes = np.array([b for b, _ in pred]).reshape(-1, 4)
+        iou = iou_matrix(boxes, pboxes)
+        centre = (
+            boxes[:, None, :2]
+            + boxes[:, None, 2:] / 2
+            - (pboxes[None, :, :2] + pboxes[None, :, 2:] / 2)
+        )
+        sigma = CENTRE_SIGMA * np.sqrt(pboxes[:, 2] * pboxes[:, 3])[None]  # (1, T)
+        near = np.exp(-(centre**2).sum(-1) / (2 * sigma**2))
+        terms = [iou, near]
+        if keypoints is not None:
+            oks = np.full_like(iou, np.nan)
+            for r, kp in enumerate(keypoints):
+                scale = float(np.sqrt(boxes[r, 2] * boxes[r, 3]))
+                for c, (_, tkp) in enumerate(pred):
+                    if kp is not None and tkp is not None and tkp.shape == kp.shape:
+                        oks[r, c] = keypoint_similarity(kp, tkp, scale)
+            terms.append(oks)
+        if len(terms) == 2:
+            return (iou + near) / 2
+        both = ~np.isnan(terms[2])
+        return np.where(both, (iou + near + np.nan_to_num(terms[2])) / 3, (iou + near) / 2)
 
     def update(self, boxes: np.ndarray, frame: int, keypoints=None) -> list[int]:
         """boxes (N, 4) xywh of this frame (and optionally N keypoint arrays (K, 2) in the same
