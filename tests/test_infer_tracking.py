@@ -89,3 +89,16 @@ def test_linear_assignment_is_optimal():
         else:
             best = min(sum(cost[p[j], j] for j in range(m)) for p in permutations(range(n), m))
         assert sum(cost[r, c] for r, c in pairs) == pytest.approx(best)
+
+
+def test_track_bench_reports_switches():
+    import argparse
+
+    from robosmplx.bench import track
+
+    args = argparse.Namespace(
+        seeds=[0], frames=[6], size=64, orders=1, drop=0.0, predict=False, body="anny-small"
+    )
+    out = track.run(args)
+    assert out["id_switches"] == 0 and out["clips"][0]["tracks"] == 2
+    assert out["id_switches_with_drops"] == 0 and out["tracker_ms_per_frame"] > 0
