@@ -34,14 +34,18 @@ def textured(seed=0) -> Scene:
 
 
 def test_registry_has_the_ten_with_sweeps_inside_their_range():
-    assert set(PERTURBATIONS) == {
+    assert {n for n, p in PERTURBATIONS.items() if p.default} == {
         "translate_x", "translate_y", "scale", "lowres", "rotation", "hue", "sharpness",
         "grayness", "contrast", "brightness",
     }  # fmt: skip
+    assert set(PERTURBATIONS) - {n for n, p in PERTURBATIONS.items() if p.default} == {
+        "hard_erasing"
+    }
     for p in PERTURBATIONS.values():
         assert 0.0 in p.sweep and len(p.sweep) >= 4
         assert all(p.range[0] <= m <= p.range[1] for m in p.sweep)
-        assert p.frame in ("full", "crop") and p.category in ("location", "pose", "image")
+        cats = ("location", "pose", "image", "occlusion")
+        assert p.frame in ("full", "crop") and p.category in cats
     with pytest.raises(ConfigError, match="outside"):
         check_perturbation("translate_x", 0.9)
     with pytest.raises(ConfigError, match="unknown perturbation"):

@@ -69,6 +69,7 @@ def options_from_args(args: argparse.Namespace):
         model_dir=args.model_dir,
         trusted=args.trust_pickle,
         on_bad="skip" if args.skip_bad else "error",
+        convention=getattr(args, "convention", "paper"),
     )
 
 

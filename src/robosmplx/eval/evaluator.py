@@ -44,7 +44,8 @@ class EvalOptions:
     """batch_size, num_workers: the data loader's. limit: score the first N samples only.
     image_dir: where relative image paths start (default: the data file's folder). model_dir:
     the SMPL-X family folder. trusted: allow pickled HumanData keys. on_bad: ``error`` or
-    ``skip`` samples whose image is missing."""
+    ``skip`` samples whose image is missing. convention: the perturbations' (``paper`` or
+    ``authors``, :mod:`robosmplx.data.perturb`)."""
 
     batch_size: int = 16
     num_workers: int = 0
@@ -55,6 +56,7 @@ class EvalOptions:
     model_dir: str | None = None
     trusted: bool = False
     on_bad: str = "error"
+    convention: str = "paper"
 
 
 class Evaluator:
@@ -204,7 +206,8 @@ class Evaluator:
         aug = stage_augment(stage, crop_size=self.crop_size, enabled=False)
         return HumanDataset(
             self.hd, self.body, stage, augment=aug, train=False, seed=0,
-            perturbation=perturbation, on_bad=self.options.on_bad,
+            perturbation=perturbation, perturb_convention=self.options.convention,
+            on_bad=self.options.on_bad,
             image_dir=self.options.image_dir or self.data.parent, check_files=check_files,
         )  # fmt: skip
 

@@ -51,7 +51,7 @@ def sweep_plan(
     ``positional`` adds what the paper's positional columns need."""
     from robosmplx.data.perturb import PERTURBATIONS, check_perturbation
 
-    names = list(names) if names else list(PERTURBATIONS)
+    names = list(names) if names else [n for n, p in PERTURBATIONS.items() if p.default]
     magnitudes = dict(magnitudes or {})
     extra = set(magnitudes) - set(names)
     if extra:
@@ -180,6 +180,7 @@ def run_robustness(
     return {
         "kind": "robosmplx-robustness",
         "protocol": proto.name,
+        "convention": options.convention,
         "data": str(data),
         "body_model": evaluators[0].body.name,
         "num_samples": len(evaluators[0]),
