@@ -134,9 +134,7 @@ def run_robustness(
         for c in checkpoints
     ]
     part, metric = headline or proto.headline
-    known = set(proto.part_names) | (
-        {"hands"} if {"lhand", "rhand"} <= set(proto.part_names) else set()
-    )
+    known = set(proto.part_names) | set(proto.derived_parts)
     if part not in known:
         raise ConfigError(f"protocol {proto.name!r} scores parts {sorted(known)}, not {part!r}")
     scored = (
