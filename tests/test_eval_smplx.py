@@ -231,3 +231,67 @@ def test_3dpw_needs_the_h36m_regressor_and_scores_gendered_ground_truth(tmp_path
     jp, jt = jp - jp[0], jt - jt[0]
     want = np.linalg.norm(jp[list(H36M_TO_J14)] - jt[list(H36M_TO_J14)], axis=1).mean() * 1000
     assert vals["body.mpjpe"][1] == pytest.approx(want, rel=1e-4)
+
+
+def test_agora_parts_vertices_genders_and_full_body(tmp_path, model_dir, smplx_model):
+    from robosmplx.eval.official import agora_fullbody
+
+    _write_maps(model_dir, smplx_model)
+    folder = model_dir / "smplx"
+    for g in ("MALE", "FEMALE"):
+        shutil.copy(folder / "SMPLX_NEUTRAL.npz", folder / f"SMPLX_{g}.npz")
+        shutil.copy(folder / "SMPLX_NEUTRAL.vertex_ids.json", folder / f"SMPLX_{g}.vertex_ids.json")
+    path = _smplx_bench(tmp_path / "agora", smplx_model)
+    with np.load(path) as z:
+        data = dict(z)
+    data["meta.gender"] = np.array(["f", "m"] * (len(data["image_path"]) // 2))
+    np.savez(path, **data)
+    opts = EvalOptions(progress=False, model_dir=str(model_dir))
+    (folder / "body_verts_smplx.npy").unlink(missing_ok=True)
+    with pytest.raises(ModelFileError, match="body_verts_smplx.npy: AGORA's SMPL-X body vertex"):
+        Evaluator("agora", path, baseline="rest", options=opts)
+    body_ids = np.arange(0, smplx_model.num_vertices, 3)
+    np.save(folder / "body_verts_smplx.npy", body_ids)
+    ev = Evaluator("agora", path, baseline="rest", options=opts)
+    sel = ev.parts
+    assert sel["body"].vertices == tuple(body_ids.tolist()) and sel["body"].root == (1, 2)
+    joints = torch.randn(2, 144, 3)
+    v = torch.zeros(2, smplx_model.num_vertices, 3)
+    assert torch.equal(sel["body"].joint_points(v, None, joints), joints[:, :22])
+    want = joints[:, [21, *range(40, 55)]]
+    assert torch.equal(sel["rhand"].joint_points(v, None, joints), want)
+    assert torch.equal(sel["face"].root_point(v, None, joints), joints[:, 12])
+    res = ev.run()
+    m = res["metrics"]
+    for k in ("mpjpe", "pve"):
+        r = [round(m[p][k], 1) for p in ("body", "lhand", "rhand", "face")]
+        assert m["fullbody"][k] == pytest.approx(round(r[0] + (r[1] + r[2] + r[3]) / 3, 1))
+        assert m["fullbody"][k] == agora_fullbody(
+            *(m[p][k] for p in ("body", "lhand", "rhand", "face"))
+        )
+    assert m["body"]["pve"] > 0
+
+
+def test_freihand_takes_its_fingertips_from_its_own_vertex_ids():
+    from types import SimpleNamespace
+
+    from robosmplx.body.smplx_family import _layout
+    from robosmplx.eval.parts import _freihand_tips
+
+    names = _layout("mano").keypoints
+    mano = SimpleNamespace(
+        name="mano", num_vertices=778, keypoint_layout=SimpleNamespace(names=names)
+    )
+    joints = tuple((i,) for i in range(len(names)))
+    tips = dict(_freihand_tips(mano, joints))
+    assert {names[p]: v for p, v in tips.items()} == {
+        "R_Thumb_4": 744, "R_Index_4": 320, "R_Middle_4": 443, "R_Ring_4": 555, "R_Pinky_4": 672,
+    }  # fmt: skip
+    from robosmplx.eval.parts import PartSelection
+
+    sel = PartSelection("rhand", joints, (0,), None, tips=tuple(tips.items()))
+    v, k = torch.randn(1, 778, 3), torch.randn(1, len(names), 3)
+    pts = sel.joint_points(v, k)
+    assert torch.equal(pts[0, names.index("R_Ring_4")], v[0, 555])
+    assert torch.equal(pts[0, names.index("R_Wrist")], k[0, names.index("R_Wrist")])
+    assert _freihand_tips(SimpleNamespace(**{**vars(mano), "num_vertices": 128}), joints) == ()
