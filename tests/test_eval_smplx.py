@@ -229,8 +229,12 @@ def test_3dpw_needs_the_h36m_regressor_and_scores_gendered_ground_truth(tmp_path
     )
     jp, jt = reg @ p, reg @ true_f
     jp, jt = jp - jp[0], jt - jt[0]
-    want = np.linalg.norm(jp[list(H36M_TO_J14)] - jt[list(H36M_TO_J14)], axis=1).mean() * 1000
-    assert vals["body.mpjpe"][1] == pytest.approx(want, rel=1e-4)
+    d = np.linalg.norm(jp[list(H36M_TO_J14)] - jt[list(H36M_TO_J14)], axis=1) * 1000
+    assert vals["body.mpjpe"][1] == pytest.approx(d.mean(), rel=1e-4)
+    # 3D PCK (< 150 mm) and AUC (thresholds 0, 5, ..., 150 mm) in percent, as mmhuman3d
+    assert vals["body.pck3d"][1] == pytest.approx((d < 150).mean() * 100)
+    auc = np.mean([(d < t).mean() for t in np.linspace(0, 150, 31)]) * 100
+    assert vals["body.auc3d"][1] == pytest.approx(auc)
 
 
 def test_agora_parts_vertices_genders_and_full_body(tmp_path, model_dir, smplx_model):

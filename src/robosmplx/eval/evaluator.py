@@ -560,7 +560,7 @@ class Evaluator:
             "num_samples": scored,
             "excluded": len(index) - scored,
             "scored_groups": list(self.scored),
-            "units": "mm for errors; F-scores and IoU in [0, 1]",
+            "units": "mm for errors; F-scores and IoU in [0, 1]; 3DPCK and 3DAUC in percent",
             "metrics": metrics,
             "box_iou": ious,
             "seconds": seconds,

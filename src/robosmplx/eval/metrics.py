@@ -325,7 +325,10 @@ def face_rmse_single(
     icp_iters: int = 10,
     unit_scale: float = MM,
 ) -> float:
-    """3D RMSE of one face against its scan, the Stirling/ESRC3D protocol as far as it is public.
+    """3D RMSE of one face against a scan without landmarks (similarity + ICP, point to vertex).
+
+    The Stirling/ESRC3D protocol itself (seven scan landmarks, face mask, point-to-surface) is
+    :func:`robosmplx.eval.official.stirling_distances`; this is for scans lacking landmarks.
 
     1. Initial alignment: the similarity (``with_scale``) or rigid transform mapping the
        predicted landmarks (L, 3) onto the scan's landmarks (the benchmark annotates 7); without

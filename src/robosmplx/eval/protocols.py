@@ -17,7 +17,7 @@ from robosmplx.errors import ConfigError
 
 Task = Literal["wholebody", "body", "hand", "face"]
 PARTS = ("wholebody", "body", "lhand", "rhand", "face")
-POINT_METRICS = ("mpjpe", "pa_mpjpe", "pve", "pa_pve", "f5", "f15")
+POINT_METRICS = ("mpjpe", "pa_mpjpe", "pve", "pa_pve", "f5", "f15", "pck3d", "auc3d")
 METRIC_LABELS = {
     "mpjpe": "MPJPE",
     "pa_mpjpe": "PA-MPJPE",
@@ -25,6 +25,8 @@ METRIC_LABELS = {
     "pa_pve": "PA-PVE",
     "f5": "F@5mm",
     "f15": "F@15mm",
+    "pck3d": "3DPCK",
+    "auc3d": "3DAUC",
     "rmse3d": "3D RMSE",
     "box_iou": "IoU",
 }
@@ -179,8 +181,8 @@ PROTOCOLS: dict[str, Protocol] = {
             "3dpw",
             "3DPW test (body, gendered SMPL) as mmhuman3d: MPJPE / PA-MPJPE on the H36M "
             "regressor's J14, pelvis root, raw PVE (Tables 2, 16)",
-            "body", "smpl", (PartRule("body", "j14", "h36m", "all", pve_root=False),), _PA_MM,
-            ("body", "pa_mpjpe"), (TableRow("Body", "body", ("pa_mpjpe", "mpjpe")),),
+            "body", "smpl", (PartRule("body", "j14", "h36m", "all", pve_root=False),),
+            _PA_MM + ("pck3d", "auc3d"), ("body", "pa_mpjpe"), (TableRow("Body", "body", ("pa_mpjpe", "mpjpe")),),
             gendered=True,
         ),
         Protocol(

@@ -45,7 +45,7 @@ def score_part(
     metrics = [m for m in metrics if sel.metrics is None or m in sel.metrics]
     pr = sel.root_point(pred_vertices, pred_keypoints, pred_joints)
     gr = sel.root_point(gt_vertices, gt_keypoints, gt_joints)
-    if {"mpjpe", "pa_mpjpe"} & set(metrics):
+    if {"mpjpe", "pa_mpjpe", "pck3d", "auc3d"} & set(metrics):
         pj = sel.joint_points(pred_vertices, pred_keypoints, pred_joints)
         gj = sel.joint_points(gt_vertices, gt_keypoints, gt_joints)
         p_pts, valid = _with_root(pj, pr)
@@ -61,11 +61,21 @@ def score_part(
             out[m] = M.pve(pv, gv, pred_root=pr, gt_root=gr) if sel.pve_root else M.pve(pv, gv)
         elif m == "pa_pve":
             out[m] = M.pa_pve(pv, gv)
+        elif m in ("pck3d", "auc3d"):  # root-aligned joints, mmhuman3d's thresholds, percent
+            d = M.joint_errors(pj - pr[:, None], gj - gr[:, None])  # (B, J) mm
+            out[m] = (
+                _pck(d) if m == "pck3d" else np.mean([_pck(d, t) for t in M.AUC_THRESHOLDS_MM], 0)
+            )
         elif m in F_THRESHOLDS:
             out[m] = M.f_score(pv, gv, F_THRESHOLDS[m], align=True)
         else:
             raise KeyError(f"unknown point metric {m!r}")
     return out
+
+
+def _pck(d: np.ndarray, threshold: float = M.PCK_THRESHOLD_MM) -> np.ndarray:
+    """Per sample, the percentage of joints closer than ``threshold`` mm (strictly)."""
+    return (d < threshold).mean(1) * 100.0
 
 
 def score_parts(
