@@ -181,3 +181,21 @@ def test_rotation_is_the_crop_warp_itself(bench):
     k = size / side
     c, s = math.cos(math.radians(30.0)), math.sin(math.radians(30.0))
     np.testing.assert_allclose(np.array([[c, s], [-s, c]]) * k, _mmhuman3d_linear(30.0, side, size), atol=1e-5)  # fmt: skip
+
+
+def test_dataset_hard_erasing_centres_on_the_right_wrist(bench):
+    model, path = bench
+    base = BodyDataset(path, model, train=False)[0]
+    s = BodyDataset(path, model, train=False, perturbation=("hard_erasing", 0.01))[0]
+    a, b = denormalize_image(base["img"]), denormalize_image(s["img"])
+    changed = np.argwhere((a != b).any(-1))  # (row, col)
+    side = int(math.sqrt(0.01 * a.shape[0] * a.shape[1]))  # 25 px on a 256 crop
+    names = [n.lower() for n in model.keypoint_layout.names]
+    wrist = base["gt_keypoints2d"][names.index("r_wrist"), :2].numpy()
+    half = math.sqrt(0.01 * a.shape[0] * a.shape[1]) / 2
+    x0, y0 = int(wrist[0] - half + 1), int(wrist[1] - half + 1)
+    assert changed.min(0).tolist() >= [y0, x0] and changed.max(0).tolist() <= [
+        y0 + side - 1,
+        x0 + side - 1,
+    ]
+    assert len(changed) > 0.8 * side * side  # uniform noise changes nearly every pixel
