@@ -176,6 +176,8 @@ def test_rotation_is_the_crop_warp_itself(bench):
     got = denormalize_image(ds[0]["img"])
     diff = np.abs(got.astype(int) - want.astype(int))
     assert diff.max() <= 1 and (diff == 0).mean() > 0.99
+    paper = BodyDataset(path, model, train=False, perturbation=("rotation", 30.0))[0]["img"]
+    np.testing.assert_array_equal(denormalize_image(paper), got)  # one warp in both
     # the same turn as the authors' crop (mmhuman3d get_affine_transform): equal 2x2 parts
     side = max(box[2], box[3]) * bs
     k = size / side

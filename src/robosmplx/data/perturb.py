@@ -12,8 +12,9 @@ docs/evaluation.md). The ``paper`` convention:
   keypoints wrap with it; the box stays where it was.
 - ``scale``: the box shrinks by ``m`` (``size * (1 - m)``; +0.1 = a 10 % tighter crop), as the
   paper's text says. (The authors' benchmark code multiplies the scale by 1 + m instead.)
-- ``rotation``: ``m`` degrees counter-clockwise on screen about the box centre; 2D keypoints,
-  3D keypoints, global orientation and translation turn with the image.
+- ``rotation``: ``m`` degrees counter-clockwise on screen about the box centre, as part of the
+  crop's own warp (``Scene.crop_rotation``; one warp, in both conventions); 2D keypoints, 3D
+  keypoints, global orientation and translation turn with the crop.
 - ``lowres``: down-sample by ``1 + m`` then up-sample back (m = 1 is the paper's factor 2).
 - ``hue``: cyclic shift of the HSV hue by ``m`` turns; ``sharpness``, ``grayness`` (colour
   saturation), ``contrast``, ``brightness``: PIL ImageEnhance with factor ``1 + m``.
@@ -38,7 +39,6 @@ from PIL import Image, ImageEnhance
 
 from robosmplx.data import annotation as annops
 from robosmplx.data.annotation import Annotation
-from robosmplx.data.crop import rotate_about
 from robosmplx.errors import ConfigError
 
 CONVENTIONS = ("paper", "authors")
@@ -48,7 +48,6 @@ AUTHORS_NOTES = {
     "translate_x": "one cv2.warpAffine by m x width, nearest, wrapping; content moves right",
     "translate_y": "one cv2.warpAffine by m x height, nearest, wrapping; content moves DOWN",
     "scale": "the crop box times 1 + m: +0.3 is a broader crop, the person smaller",
-    "rotation": "the crop warp itself turns by m degrees (one warp, no black corners)",
     "lowres": "cv2.resize to int(W // (1 + m)) and back, bilinear both ways",
     "hue": "uint8 HSV_FULL hue plus int(255 m) mod 256 (mmcv.adjust_hue)",
     "sharpness": "blend with the 3x3 smoothing kernel [[1,1,1],[1,5,1],[1,1,1]]/13, truncated",
@@ -103,21 +102,9 @@ def _scale(scene: Scene, m: float) -> Scene:
 
 
 def _rotation(scene: Scene, m: float) -> Scene:
-    h, w = scene.image.shape[:2]
-    b = np.asarray(scene.box, np.float64)
-    center = b[:2] + b[2:4] / 2.0 - 0.5  # continuous box centre -> pixel coordinates
-    a = rotate_about(m, center)
-    img = cv2.warpAffine(scene.image, a, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-    ann = scene.ann
-    if ann is not None:
-        segm = ann.segm
-        if segm is not None:
-            sh, sw = segm.shape
-            k = np.diag([sw / w, sh / h, 1.0])
-            a_seg = (k @ np.vstack((a, [0, 0, 1])) @ np.linalg.inv(k))[:2]
-            segm = cv2.warpAffine(segm, a_seg, (sw, sh), flags=cv2.INTER_NEAREST, borderValue=0)
-        ann = annops.rotate(ann, m, center).replace(segm=segm)
-    return Scene(img, scene.box.copy(), ann, scene.focus, scene.crop_rotation)
+    """The crop warp turns by ``m`` degrees: one warp from the image to the crop (the authors'
+    way, and no black corners where the image has content); the crop turns the ground truth."""
+    return Scene(scene.image, scene.box, scene.ann, scene.focus, scene.crop_rotation + m)
 
 
 def _lowres(scene: Scene, m: float) -> Scene:
@@ -158,10 +145,6 @@ def _translate_authors(scene: Scene, m: float, axis: str) -> Scene:
 
 def _scale_authors(scene: Scene, m: float) -> Scene:
     return _resize_box(scene, 1.0 + m)
-
-
-def _rotation_authors(scene: Scene, m: float) -> Scene:
-    return Scene(scene.image, scene.box, scene.ann, scene.focus, scene.crop_rotation + m)
 
 
 def _lowres_authors(scene: Scene, m: float) -> Scene:
@@ -267,7 +250,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
         _reg("translate_x", (-0.3, 0.3), _T, "location", "crop", lambda s, m: _translate(s, m, "x"), lambda s, m: _translate_authors(s, m, "x")),
         _reg("scale", (-0.5, 0.5), (-0.5, -0.3, -0.1, 0.0, 0.1, 0.3, 0.5), "location", "full", _scale, _scale_authors),
         _reg("lowres", (0.0, 7.0), (0.0, 1.0, 3.0, 7.0), "image", "crop", _lowres, _lowres_authors),
-        _reg("rotation", (-60.0, 60.0), (-60, -30, -15, 0, 15, 30, 60), "pose", "full", _rotation, _rotation_authors),
+        _reg("rotation", (-60.0, 60.0), (-60, -30, -15, 0, 15, 30, 60), "pose", "full", _rotation, _rotation),
         _reg("hue", (-0.5, 0.5), (-0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5), "image", "crop", _hue, _hue_authors),
         _reg("sharpness", (-1.0, 1.0), (-1.0, -0.5, 0.0, 0.5, 1.0), "image", "crop", _enhance(ImageEnhance.Sharpness), _sharpness_authors),
         _reg("grayness", (-0.5, 0.5), _C, "image", "crop", _enhance(ImageEnhance.Color), _grayness_authors),
