@@ -138,6 +138,7 @@ def test_ehf_scores_the_aligned_meshes_as_hand4whole(tmp_path, model_dir, smplx_
     data["mesh_path"] = np.array(names)
     np.savez(path, **data)
     res = Evaluator("ehf", path, oracle=True, options=opts).run()
+    assert res["ground_truth"] == "EHF's aligned meshes (mesh_path)"
     # Hand4Whole's MPVPE of the left hand: both meshes moved by their own wrist (J_regressor
     # row 20 on the mesh); the truth differs from the prediction by ``move`` + a translation
     jreg = smplx_model.J_regressor.double().numpy()

@@ -194,6 +194,13 @@ class Evaluator:
             )
         return np.array([names[v] for v in vals])
 
+    def _ground_truth(self) -> str:
+        """What the errors were measured against, for the results."""
+        if self.protocol.name == "ehf" and "mesh_path" in self.hd:
+            return "EHF's aligned meshes (mesh_path)"
+        what = f"{self.body.name} posed from the file's parameters"
+        return what + (" (gendered)" if self.genders is not None else "")
+
     def _landmark_ids(self) -> list[int]:
         from robosmplx.eval.official import FG2018_LANDMARKS
 
@@ -560,6 +567,7 @@ class Evaluator:
             "num_samples": scored,
             "excluded": len(index) - scored,
             "scored_groups": list(self.scored),
+            "ground_truth": self._ground_truth(),
             "units": "mm for errors; F-scores and IoU in [0, 1]; 3DPCK and 3DAUC in percent",
             "metrics": metrics,
             "box_iou": ious,
