@@ -4,8 +4,10 @@ erasing.
 ``perturb(name, magnitude, scene, convention)`` acts on an image, the person box and the ground
 truth and returns new ones; magnitude 0 is the identity for every perturbation. Two conventions:
 ``paper`` (the text of appendix A, the default) and ``authors`` (the authors' benchmark
-transforms, which produced the paper's figures; see :data:`AUTHORS_NOTES` and
-docs/evaluation.md). The ``paper`` convention:
+transforms, which produced the paper's figures: their release's
+mmhuman3d/data/datasets/pipelines/benchmarks.py with mmcv's photometric functions, restated
+in the ``_*_authors`` functions; docs/evaluation.md compares the two). The ``paper``
+convention:
 
 - ``translate_x``: content moves right by ``m`` x image width (left for m < 0);
   ``translate_y``: content moves UP by ``m`` x image height. The image wraps at its border; 2D
@@ -18,7 +20,6 @@ docs/evaluation.md). The ``paper`` convention:
 - ``lowres``: down-sample by ``1 + m`` then up-sample back (m = 1 is the paper's factor 2).
 - ``hue``: cyclic shift of the HSV hue by ``m`` turns; ``sharpness``, ``grayness`` (colour
   saturation), ``contrast``, ``brightness``: PIL ImageEnhance with factor ``1 + m``.
-
 - ``hard_erasing`` (not one of the paper's ten, off the default sweep): a square of uniform
   noise, ``m`` x the crop's area, centred on a keypoint (``Scene.focus``), drawn only when it
   fits inside the image.
@@ -42,20 +43,6 @@ from robosmplx.data.annotation import Annotation
 from robosmplx.errors import ConfigError
 
 CONVENTIONS = ("paper", "authors")
-# How the authors' benchmark transforms (RoboSMPLX release, mmhuman3d/data/datasets/pipelines/
-# benchmarks.py, with mmcv's photometric functions) differ from the paper's text.
-AUTHORS_NOTES = {
-    "translate_x": "one cv2.warpAffine by m x width, nearest, wrapping; content moves right",
-    "translate_y": "one cv2.warpAffine by m x height, nearest, wrapping; content moves DOWN",
-    "scale": "the crop box times 1 + m: +0.3 is a broader crop, the person smaller",
-    "lowres": "cv2.resize to int(W // (1 + m)) and back, bilinear both ways",
-    "hue": "uint8 HSV_FULL hue plus int(255 m) mod 256 (mmcv.adjust_hue)",
-    "sharpness": "blend with the 3x3 smoothing kernel [[1,1,1],[1,5,1],[1,1,1]]/13, truncated",
-    "grayness": "cv2.addWeighted of image and its gray copy, uint8 (mmcv.adjust_color)",
-    "contrast": "blend with the rounded mean gray level, truncated (mmcv.adjust_contrast)",
-    "brightness": "blend with black, truncated (mmcv.adjust_brightness)",
-    "hard_erasing": "ControlledHardErasingKp: noise square, corner at the keypoint - side/2 + 1",
-}
 
 
 @dataclass
@@ -63,7 +50,7 @@ class Scene:
     """An image (H, W, 3) uint8 RGB, the person box (4,) xywh, and its ground truth.
 
     focus: (2,) pixel the hard erasing centres on (None: the box centre). crop_rotation:
-    degrees the crop warp turns by (the authors' rotation acts through the crop itself)."""
+    degrees the crop warp turns by (rotation acts through the crop's own warp)."""
 
     image: np.ndarray
     box: np.ndarray
@@ -134,6 +121,7 @@ def _enhance(kind) -> Callable[[Scene, float], Scene]:
 
 # -- the authors' benchmark transforms ----------------------------------------------------------
 def _translate_authors(scene: Scene, m: float, axis: str) -> Scene:
+    """ControlledTranslate: one nearest warp by m x width (height), wrapping; +y is down."""
     h, w = scene.image.shape[:2]
     off = m * (w if axis == "x" else h)
     mat = np.float32([[1, 0, off], [0, 1, 0]] if axis == "x" else [[1, 0, 0], [0, 1, off]])
@@ -144,10 +132,13 @@ def _translate_authors(scene: Scene, m: float, axis: str) -> Scene:
 
 
 def _scale_authors(scene: Scene, m: float) -> Scene:
+    """ControlledScale: the crop box times 1 + m (+0.3: a broader crop)."""
     return _resize_box(scene, 1.0 + m)
 
 
 def _lowres_authors(scene: Scene, m: float) -> Scene:
+    """ControlledLowRes: to int(W // f) x int(H // f) and back, bilinear both ways (their
+    interpolation flags land in cv2.resize's ``dst`` argument)."""
     h, w = scene.image.shape[:2]
     f = 1.0 + m
     small = cv2.resize(scene.image, (max(1, int(w // f)), max(1, int(h // f))))  # bilinear
@@ -184,6 +175,7 @@ def _sharpness_authors(scene: Scene, m: float) -> Scene:
 
 
 def _hue_authors(scene: Scene, m: float) -> Scene:
+    """mmcv.adjust_hue: uint8 HSV_FULL hue plus int(255 m), wrapping at 256."""
     hsv = cv2.cvtColor(scene.image, cv2.COLOR_RGB2HSV_FULL)
     hsv[..., 0] = (hsv[..., 0].astype(np.int64) + int(m * 255)) % 256
     return scene.with_image(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL))

@@ -135,7 +135,6 @@ AGORA_BODY_ROOT = (1, 2)
 AGORA_LHAND_JOINTS = (20, *range(25, 40))
 AGORA_RHAND_JOINTS = (21, *range(40, 55))
 AGORA_FACE_JOINTS = (12, *range(76, 127))
-AGORA_BODY_VERTS = "body_verts_smplx.npy"  # utils/ of the agora_evaluation repository
 AGORA_MATCH_KEYPOINTS = 24
 
 
@@ -398,7 +397,6 @@ def stirling_error(distances: np.ndarray, reduce: str = "rmse") -> float:
 # Hand4Whole turns EHF's ``*_align.ply`` meshes by this camera rotation (axis-angle) into the
 # camera frame of the images (data/EHF/EHF.py).
 EHF_CAMERA_ROTVEC = (-2.98747896, 0.01172457, -0.05704687)
-SMPLX_J14_REGRESSOR = "SMPLX_to_J14.pkl"
 
 
 def ehf_camera_rotation() -> np.ndarray:

@@ -1,8 +1,8 @@
 """A protocol's parts as index tables of one body model: joints, roots, vertex subsets.
 
 :func:`resolve_parts` gives, per part, the points scored, the root they are aligned at and the
-part's vertices. Points come from the model's keypoints, from its own joints and keypoints
-(AGORA), or from regressors on the mesh (3DPW's H36M regressor; EHF's J14 regressor and the
+part's vertices. Points come from the model's keypoints, from the joint set smplx's own
+forward returns (AGORA's indices), or from regressors on the mesh (3DPW's H36M regressor; EHF's J14 regressor and the
 SMPL-X joint regressor rows Hand4Whole uses). SMPL-X part vertices come from the user's SMPL-X
 download (``MANO_SMPLX_vertex_ids.pkl``, ``SMPL-X__FLAME_vertex_ids.npy`` in the model folder);
 MANO is all right hand, FLAME all face; every other model uses its ``part_views``. Files users
@@ -39,6 +39,7 @@ H36M_TO_J14 = (6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10)
 SMPLX_HAND_MAP = "MANO_SMPLX_vertex_ids.pkl"
 SMPLX_FACE_MAP = "SMPL-X__FLAME_vertex_ids.npy"
 H36M_REGRESSOR = "J_regressor_h36m.npy"
+SMPLX_J14_REGRESSOR = "SMPLX_to_J14.pkl"
 AGORA_BODY_VERTS = "body_verts_smplx.npy"
 H36M_PELVIS = 0
 MANO_VERTICES = 778
@@ -315,7 +316,7 @@ def _ehf_part(rule: PartRule, body_model, model_dir) -> PartSelection:
     joints: tuple[tuple[int, ...], ...] = ()
     if rule.joints == "ehf_j14":
         f = _model_file(
-            body_model, model_dir, "SMPLX_to_J14.pkl", "the SMPL-X J14 regressor (14 x V) of "
+            body_model, model_dir, SMPLX_J14_REGRESSOR, "the SMPL-X J14 regressor (14 x V) of "
             "EHF's body PA-MPJPE", "Hand4Whole's / ExPose's data (SMPLX_to_J14.pkl)",
         )  # fmt: skip
         rows += list(_regressor(f, 14, body_model).double().numpy())
