@@ -365,12 +365,13 @@ class Evaluator:
         from torch.utils.data import DataLoader, Subset
 
         from robosmplx.data.datasets import HumanDataset
+        from robosmplx.data.workers import guard_worker
 
         ds: HumanDataset = self.base if perturbation is None else self._dataset(perturbation)
         subset = Subset(ds, range(len(self)))
         loader = DataLoader(
             subset, batch_size=self.options.batch_size, shuffle=False,
-            num_workers=self.options.num_workers,
+            num_workers=self.options.num_workers, worker_init_fn=guard_worker,
         )  # fmt: skip
         what = "normal" if perturbation is None else f"{perturbation[0]} {perturbation[1]:g}"
         own = progress is None and self.options.progress

@@ -148,6 +148,8 @@ class TrainDataModule(L.LightningDataModule):
         )  # fmt: skip
 
     def val_dataloader(self) -> DataLoader | list:
+        from robosmplx.data.workers import guard_worker
+
         self.setup()
         if not self.val_sets:
             return []
@@ -155,7 +157,7 @@ class TrainDataModule(L.LightningDataModule):
         sampler = ShardSampler([len(s) for s in self.val_sets], rank, world)
         return DataLoader(
             MixSource(self.val_sets), batch_size=self.cfg.data.batch_size, sampler=sampler,
-            num_workers=self.cfg.data.num_workers,
+            num_workers=self.cfg.data.num_workers, worker_init_fn=guard_worker,
         )  # fmt: skip
 
 
