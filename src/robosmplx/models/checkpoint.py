@@ -15,6 +15,13 @@ import yaml
 from torch import Tensor, nn
 
 from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.models.integrity import (
+    DIGEST_KEY,
+    check_finite,
+    damaged_file,
+    file_digest,
+    verify_digest,
+)
 
 FORMAT = "robosmplx-model"
 VERSION = 1
@@ -125,7 +132,7 @@ def save_model(
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
-    doc = {"format": FORMAT, "version": VERSION, "kind": kind}
+    doc = {"format": FORMAT, "version": VERSION, "kind": kind, DIGEST_KEY: file_digest(weights)}
     if body_model is not None:
         doc["body_model"] = body_model
     doc["config"] = to_dict(model.config)
@@ -194,9 +201,13 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     _, model_cls = _kinds()[kind]
     model = model_cls(without_pretrained(cfg))
     model.config = cfg
+    verify_digest(weights)
     try:
         state = load_file(str(weights), device=map_location)
-    except Exception as e:
+    except OSError as e:
         raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
+    except Exception as e:
+        raise damaged_file(weights, e) from None
+    check_finite(state, weights)
     load_state_strict(model, state, source=str(weights))
     return model

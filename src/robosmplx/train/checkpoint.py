@@ -33,6 +33,13 @@ import yaml
 from lightning.fabric.plugins import CheckpointIO
 
 from robosmplx.errors import CheckpointError
+from robosmplx.models.integrity import (
+    DIGEST_KEY,
+    check_finite,
+    damaged_file,
+    file_digest,
+    verify_digest,
+)
 from robosmplx.train.treeio import load_tree, save_tree
 
 MODEL_STEM = "model"
@@ -82,14 +89,10 @@ class SafetensorsCheckpointIO(CheckpointIO):
                 k: v for k, v in weights.items() if not k.startswith(NET_PREFIX)
             }
             tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.items()}
-            save_file(
-                tensors,
-                str(tmp / f"{MODEL_STEM}.safetensors"),
-                metadata={"format": "robosmplx-model"},
-            )
-            atomic_write_text(
-                tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(self.model_doc, sort_keys=False)
-            )
+            weights_file = tmp / f"{MODEL_STEM}.safetensors"
+            save_file(tensors, str(weights_file), metadata={"format": "robosmplx-model"})
+            doc = {**self.model_doc, DIGEST_KEY: file_digest(weights_file)}
+            atomic_write_text(tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(doc, sort_keys=False))
             save_tree(state, tmp / STATE_STEM)
             if self.config_text:
                 atomic_write_text(tmp / "config.yaml", self.config_text)
@@ -143,7 +146,14 @@ def read_checkpoint(path, map_location: str | torch.device = "cpu") -> dict[str,
     if not weights.is_file():
         raise CheckpointError(f"{weights}: network weights missing; the checkpoint is incomplete")
     state = load_tree(path / STATE_STEM, map_location)
-    net = load_file(str(weights), device=str(map_location))
+    verify_digest(weights)
+    try:
+        net = load_file(str(weights), device=str(map_location))
+    except OSError as e:
+        raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
+    except Exception as e:
+        raise damaged_file(weights, e) from None
+    check_finite(net, weights)
     merged = {NET_PREFIX + k: v for k, v in net.items()}
     merged.update(state.pop("state_dict_other", {}) or {})
     state["state_dict"] = merged
