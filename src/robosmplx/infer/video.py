@@ -21,6 +21,7 @@ import torch
 
 from robosmplx.errors import InputError, RoboSMPLXError
 from robosmplx.infer.images import MAX_SIDE, LoadedImage
+from robosmplx.io import partial_prefix
 
 MAX_CONSECUTIVE_FAILURES = 30  # unreadable frames in a row before the video counts as ended
 DEFAULT_FPS = 30.0
@@ -117,7 +118,7 @@ class VideoWriter:
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
         self.path = Path(path)
         fd, self.tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".mp4"
+            dir=self.path.parent, prefix=partial_prefix(self.path.name), suffix=".mp4"
         )
         os.close(fd)
         self.size = size  # (width, height)

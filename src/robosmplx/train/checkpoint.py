@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -76,11 +75,16 @@ class SafetensorsCheckpointIO(CheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
         from safetensors.torch import save_file
 
-        from robosmplx.io import atomic_write_text
+        from robosmplx.io import (
+            atomic_write_text,
+            commit_folder,
+            make_partial_folder,
+            sweep_leftovers,
+        )
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+        sweep_leftovers(path.parent)  # what a killed run left half-written
+        tmp = make_partial_folder(path.parent, path.name)
         try:
             state = dict(checkpoint)
             weights = state.pop("state_dict", {})
@@ -97,14 +101,7 @@ class SafetensorsCheckpointIO(CheckpointIO):
             if self.config_text:
                 atomic_write_text(tmp / "config.yaml", self.config_text)
             _fsync_dir(tmp)
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
+            commit_folder(tmp, path)
             _fsync_dir(path.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
