@@ -161,3 +161,75 @@ def test_training_checkpoint_save_removes_killed_leftovers(tmp_path):
     io.save_checkpoint(state, ckdir / "step=00000020")  # replaced in place
     assert sorted(p.name for p in ckdir.iterdir()) == ["step=00000020"]
     assert read_checkpoint(ckdir / "step=00000020")["state_dict"]["net.w"].tolist() == [1, 1, 1]
+
+
+# 4. eval and robustness take what predict takes, and default to the bundled model
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory, anny_small):
+    """A training run's layout around one tiny whole-body network."""
+    import json
+
+    from robosmplx.models import save_model
+    from test_eval_pipeline import _tiny_wholebody
+
+    run = tmp_path_factory.mktemp("run")
+    net = _tiny_wholebody(anny_small, 0)
+    save_model(net, run / "checkpoints" / "step=00000010" / "model")
+    save_model(net, run / "final" / "model")
+    (run / "checkpoints" / "last.json").write_text(json.dumps({"checkpoint": "step=00000010"}))
+    return run
+
+
+def test_eval_takes_checkpoint_folders(run_folder):
+    from robosmplx.eval.evaluator import EvalOptions, Evaluator
+    from test_eval_pipeline import BENCH
+
+    for given in (run_folder, run_folder / "checkpoints" / "step=00000010", run_folder / "final"):
+        ev = Evaluator(
+            "synthetic", BENCH, given, body_model="anny-small",
+            options=EvalOptions(progress=False, num_workers=0),
+        )  # fmt: skip
+        assert ev.checkpoint.name == "model.safetensors" and ev.net is not None
+        assert ev.label == given.name
+
+
+@pytest.mark.parametrize("command", ["eval", "robustness"])
+def test_eval_and_robustness_default_to_the_bundled_model(
+    run_folder, tmp_path, capsys, monkeypatch, command
+):
+    import json
+
+    from robosmplx.infer import loading
+    from test_eval_pipeline import BENCH
+
+    monkeypatch.setattr(loading, "DEFAULT_CHECKPOINT", run_folder / "final" / "model.safetensors")
+    args = [command, "--data", BENCH, "--body-model", "anny-small", "--workers", 0,
+            "--no-progress", "--limit", 1, "--json"]  # fmt: skip
+    if command == "robustness":
+        args += ["--out", tmp_path / "r", "--perturbations", "rotation", "--magnitudes",
+                 "rotation=30", "--no-positional", "--no-plots"]  # fmt: skip
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    res = json.loads(out[out.index("{") :])
+    label = res["label"] if command == "eval" else res["runs"][0]["label"]
+    assert label == "default"
+
+
+def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys):
+    import os
+
+    img = example_png(tmp_path / "x.png", 0, 64)
+    pth = tmp_path / "model.pth"
+    pth.write_bytes(b"\x80\x04not really")
+    code, _, err = run_cli(["predict", img, "--out", tmp_path / "o", "--checkpoint", pth], capsys)
+    line = _one_line(err)
+    assert code == 2 and str(pth) in line and "not a robosmplx checkpoint" in line
+    if os.geteuid() != 0:  # root reads any file
+        locked = _copy_checkpoint(ckpt, tmp_path / "locked.safetensors")
+        locked.chmod(0)
+        code, _, err = run_cli(
+            ["predict", img, "--out", tmp_path / "o", "--checkpoint", locked], capsys
+        )
+        assert code == 2 and "permission denied" in _one_line(err)

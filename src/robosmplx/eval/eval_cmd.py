@@ -40,7 +40,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", default=None, help="saved network (.safetensors + .yaml)")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="network: NAME.safetensors (+ NAME.yaml), a training checkpoint or run folder "
+        "(default: the bundled default model)",
+    )  # fmt: skip
     add_common_arguments(parser)
     parser.add_argument(
         "--baseline", choices=["rest"], default=None,
@@ -78,9 +82,14 @@ def run(args: argparse.Namespace) -> int:
     from robosmplx.eval.evaluator import Evaluator
     from robosmplx.eval.tables import eval_table, print_rich, to_json, write_eval_tables
 
+    checkpoint, label = args.checkpoint, None
+    if checkpoint is None and not args.oracle and args.baseline is None:
+        from robosmplx.infer.loading import default_checkpoint
+
+        checkpoint, label = default_checkpoint(), "default"
     ev = Evaluator(
-        args.protocol, args.data, args.checkpoint, body_model=args.body_model, oracle=args.oracle,
-        baseline=args.baseline, options=options_from_args(args),
+        args.protocol, args.data, checkpoint, body_model=args.body_model, oracle=args.oracle,
+        baseline=args.baseline, options=options_from_args(args), label=label,
     )  # fmt: skip
     result = ev.run()
     files = write_eval_tables(result, args.out) if args.out else {}

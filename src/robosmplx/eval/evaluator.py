@@ -82,7 +82,11 @@ class Evaluator:
         self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
         self.options = opts = options or EvalOptions()
         self.oracle, self.data = oracle, Path(data)
-        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.checkpoint = None
+        if checkpoint is not None:
+            from robosmplx.infer.loading import resolve_checkpoint
+
+            self.checkpoint = resolve_checkpoint(checkpoint)  # a file, folder or run
         if baseline not in (None, "rest"):
             raise ConfigError(f"unknown baseline {baseline!r}; the one baseline is 'rest'")
         if sum((self.checkpoint is not None, oracle, baseline is not None)) != 1:
@@ -92,7 +96,7 @@ class Evaluator:
             )
         self.baseline = baseline
         default_label = "oracle" if oracle else f"{baseline}-pose baseline"
-        self.label = label or (self.checkpoint.stem if self.checkpoint else default_label)
+        self.label = label or (Path(checkpoint).stem if self.checkpoint else default_label)
         self.device = device_from_name(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:

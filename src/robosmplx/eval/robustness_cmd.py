@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--checkpoint", action="append", default=[],
-        help="saved network; repeat to compare several in one table and plot",
+        help="network: NAME.safetensors (+ NAME.yaml), a training checkpoint or run folder; "
+        "repeat to compare several in one table and plot (default: the bundled default model)",
     )  # fmt: skip
     parser.add_argument("--label", action="append", default=None, help="name per --checkpoint")
     add_common_arguments(parser)
@@ -72,7 +73,11 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--oracle scores the ground truth; leave out --checkpoint")
         checkpoints = [Checkpoint("oracle", None)]
     elif not args.checkpoint:
-        raise ConfigError("give at least one --checkpoint (or --oracle)")
+        from robosmplx.infer.loading import default_checkpoint
+
+        checkpoints = [
+            Checkpoint(args.label[0] if args.label else "default", str(default_checkpoint()))
+        ]
     else:
         checkpoints = unique_labels(args.checkpoint, args.label)
     headline = None
