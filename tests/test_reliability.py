@@ -233,3 +233,56 @@ def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys):
             ["predict", img, "--out", tmp_path / "o", "--checkpoint", locked], capsys
         )
         assert code == 2 and "permission denied" in _one_line(err)
+
+
+# 8. arguments are checked before anything runs
+
+
+def _parse_error(args, capsys) -> str:
+    with pytest.raises(SystemExit) as e:
+        main([str(a) for a in args])
+    assert e.value.code == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_bad_arguments_are_refused_when_parsed(tmp_path, capsys):
+    img = example_png(tmp_path / "x.png", 0, 64)
+    afile = tmp_path / "taken"
+    afile.write_text("a file")
+    line = _parse_error(["predict", img, "--out", afile], capsys)
+    assert "--out" in line and "is a file" in line
+    for value in ("0", "-3", "big"):
+        line = _parse_error(["predict", img, "--out", tmp_path / "o", "--max-side", value], capsys)
+        assert "--max-side" in line and value in line
+    line = _parse_error(["predict", img, "--out", tmp_path / "o", "--min-score", "2"], capsys)
+    assert "--min-score" in line and "between 0 and 1" in line
+    line = _parse_error(["eval", "--data", "x.npz", "--out", afile], capsys)
+    assert "--out" in line and "is a file" in line
+    line = _parse_error(["synth", "--count", "0", "--out", tmp_path / "s"], capsys)
+    assert "--count" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_deeply_nested_box_file(tmp_path):
+    from robosmplx.errors import InputError
+    from robosmplx.infer.boxes_io import load_boxes
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="deep.json: JSON nested too deeply"):
+        load_boxes(deep)
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"a.png": [[1, 2, NaN, 4]]}')
+    with pytest.raises(InputError, match="nan.json.*not a finite number"):
+        load_boxes(nan)
+
+
+def test_model_yaml_with_a_negative_size(ckpt, tmp_path, capsys):
+    bad = _copy_checkpoint(ckpt, tmp_path / "neg.safetensors")
+    doc = yaml.safe_load(bad.with_suffix(".yaml").read_text())
+    doc["config"]["body"]["input_size"] = -5
+    bad.with_suffix(".yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    img = example_png(tmp_path / "x.png", 0, 64)
+    code, _, err = run_cli(["predict", img, "--out", tmp_path / "o", "--checkpoint", bad], capsys)
+    line = _one_line(err)
+    assert code == 2 and "neg.yaml" in line and "input_size: -5 must be positive" in line

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from robosmplx import argtypes
+
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``eval`` and ``robustness``."""
@@ -24,12 +26,17 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help="body model (default: the protocol's, else the file's body_model, else anny)",
     )  # fmt: skip
     parser.add_argument("--model-dir", default=None, help="SMPL-X family model folder")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=argtypes.positive_int, default=16)
     parser.add_argument(
-        "--workers", type=int, default=min(4, os.cpu_count() or 1), help="data loader workers"
+        "--workers",
+        type=argtypes.non_negative_int,
+        default=min(4, os.cpu_count() or 1),
+        help="data loader workers",
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--limit", type=int, default=None, help="score only the first N samples")
+    parser.add_argument(
+        "--limit", type=argtypes.positive_int, default=None, help="score only the first N samples"
+    )
     parser.add_argument("--image-dir", default=None, help="root of relative image paths")
     parser.add_argument("--trust-pickle", action="store_true", help="allow pickled HumanData keys")
     parser.add_argument(
@@ -51,7 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="score a constant prediction instead: 'rest' = rest pose, neutral shape and face "
         "under the true global orientation (a reference for what a network has learnt)",
     )  # fmt: skip
-    parser.add_argument("--out", default=None, help="folder for eval.json, eval.csv and eval.md")
+    parser.add_argument(
+        "--out", default=None, type=argtypes.out_folder,
+        help="folder for eval.json, eval.csv and eval.md",
+    )  # fmt: skip
     parser.add_argument(
         "--per-sample", action="store_true", help="include per-sample values in the --json output"
     )

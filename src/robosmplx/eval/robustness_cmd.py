@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from robosmplx import argtypes
+
 
 def _magnitudes(items: list[str] | None) -> dict[str, list[float]]:
     """``["translate_x=-0.2,0.2", "scale=0.3"]`` -> ``{"translate_x": [-0.2, 0.2], ...}``."""
@@ -34,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--label", action="append", default=None, help="name per --checkpoint")
     add_common_arguments(parser)
-    parser.add_argument("--out", required=True, help="folder for the tables and plots")
+    parser.add_argument(
+        "--out", required=True, type=argtypes.out_folder, help="folder for the tables and plots"
+    )
     parser.add_argument(
         "--perturbations", nargs="+", default=None, metavar="NAME",
         help="perturbations to sweep (default: all ten)",
