@@ -3,6 +3,7 @@ do, the right exit code, and leaves nothing behind after a rerun."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import yaml
 
@@ -286,3 +287,69 @@ def test_model_yaml_with_a_negative_size(ckpt, tmp_path, capsys):
     code, _, err = run_cli(["predict", img, "--out", tmp_path / "o", "--checkpoint", bad], capsys)
     line = _one_line(err)
     assert code == 2 and "neg.yaml" in line and "input_size: -5 must be positive" in line
+
+
+# 5. a HumanData file without samples
+
+
+def _empty_humandata(path):
+    from robosmplx.data.humandata import load_humandata, save_humandata
+    from test_eval_pipeline import BENCH
+
+    hd = load_humandata(BENCH)
+    n = hd.data_len
+    data = {k: (v[:0] if v.ndim and v.shape[0] == n else v) for k, v in hd.items()}
+    data["__data_len__"] = np.asarray(0)
+    return save_humandata(path, data)
+
+
+def _train_config(tmp_path, data) -> str:
+    from test_train_cli import _config
+
+    return str(_config(tmp_path, data))
+
+
+def test_zero_sample_file_is_refused_by_eval_and_train(tmp_path, capsys):
+    empty = _empty_humandata(tmp_path / "empty.npz")
+    code, _, err = run_cli(
+        ["eval", "--data", empty, "--oracle", "--body-model", "anny-small", "--workers", 0,
+         "--no-progress"], capsys,
+    )  # fmt: skip
+    line = _one_line(err)
+    assert code == 2 and str(empty) in line and "holds no samples" in line
+    code, _, err = run_cli(["train", _train_config(tmp_path, empty)], capsys)
+    line = _one_line(err)
+    assert code == 2 and str(empty) in line and "holds no samples" in line
+
+
+# 9. messages that say what happened and what to do
+
+
+def test_train_names_its_own_settings(tmp_path, capsys):
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, smplx=np.array({"body_pose": np.zeros((1, 63))}, dtype=object))
+    code, _, err = run_cli(["train", _train_config(tmp_path, pickled)], capsys)
+    line = _one_line(err)
+    assert code == 2 and "trusted: true" in line and "data.train" in line
+    assert "--trust-pickle" not in line
+
+
+def test_eval_counts_what_skip_bad_left_out(tmp_path, capsys):
+    import json
+    import shutil
+
+    from test_eval_pipeline import BENCH
+
+    bench = tmp_path / "bench"
+    shutil.copytree(BENCH.parent, bench)
+    first = sorted((bench / "images").iterdir())[0]
+    first.unlink()
+    args = ["eval", "--data", bench / "humandata.npz", "--oracle", "--body-model", "anny-small",
+            "--workers", 0, "--no-progress", "--json"]  # fmt: skip
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and first.name in _one_line(err) and "--skip-bad" in err
+    code, out, _ = run_cli([*args, "--skip-bad"], capsys)
+    res = json.loads(out[out.index("{") :])
+    n = len(np.load(BENCH)["image_path"])
+    assert code == 0 and res["num_samples"] == n - 1 and res["excluded"] == 1
+    assert sum(res["skipped"].values()) == 1

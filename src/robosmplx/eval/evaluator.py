@@ -410,6 +410,8 @@ class Evaluator:
         # With on_bad="skip" an unreadable sample is replaced by the next one: count each once.
         _, first_seen = np.unique(np.asarray(index, np.int64), return_index=True)
         keep = np.sort(first_seen)
+        replaced = len(index) - len(keep)  # unreadable when loaded, skipped (--skip-bad)
+        skipped = dict(self.base.skipped)  # left out when the file was checked (--skip-bad)
         index = [index[i] for i in keep]
         per = {k: np.concatenate(v)[keep] for k, v in values.items()}
         metrics: dict[str, dict[str, float]] = {}
@@ -433,7 +435,8 @@ class Evaluator:
             if perturbation is None
             else {"name": perturbation[0], "magnitude": float(perturbation[1])},
             "num_samples": scored,
-            "excluded": len(index) - scored,
+            "excluded": len(index) - scored + replaced + sum(skipped.values()),
+            "skipped": {**skipped, **({"unreadable": replaced} if replaced else {})},
             "scored_groups": list(self.scored),
             "units": "mm for errors; F-scores and IoU in [0, 1]",
             "metrics": metrics,
