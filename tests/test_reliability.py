@@ -353,3 +353,24 @@ def test_eval_counts_what_skip_bad_left_out(tmp_path, capsys):
     n = len(np.load(BENCH)["image_path"])
     assert code == 0 and res["num_samples"] == n - 1 and res["excluded"] == 1
     assert sum(res["skipped"].values()) == 1
+
+
+# 7. synth checks its records before trusting them
+
+
+def test_synth_rerun_remakes_damaged_samples(tmp_path):
+    from robosmplx.synth.config import SynthConfig
+    from robosmplx.synth.generate import generate
+
+    cfg = SynthConfig(task="hand", size=64, body_model="anny-small", frame_size=256)
+    out = tmp_path / "synth"
+    generate(cfg, 3, out, progress=False)
+    images = {p.name: p.read_bytes() for p in (out / "images").iterdir()}
+    record = out / "records" / "0000001.npz"
+    record.write_bytes(record.read_bytes()[:100])  # truncated by a crash
+    (out / "images" / "0000002.jpg").unlink()  # an image gone, its record left
+    final = generate(cfg, 3, out, progress=False)
+    with np.load(final) as z:
+        paths = [str(p) for p in z["image_path"]]
+    assert all((out / p).is_file() for p in paths) and len(paths) == 3
+    assert {p.name: p.read_bytes() for p in (out / "images").iterdir()} == images
