@@ -374,3 +374,55 @@ def test_synth_rerun_remakes_damaged_samples(tmp_path):
         paths = [str(p) for p in z["image_path"]]
     assert all((out / p).is_file() for p in paths) and len(paths) == 3
     assert {p.name: p.read_bytes() for p in (out / "images").iterdir()} == images
+
+
+# 9. image messages: permissions, huge images, GIF
+
+
+def _png_header(path, w: int, h: int):
+    """A PNG that declares ``w`` x ``h`` pixels and holds no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+def test_image_messages(tmp_path, monkeypatch):
+    import warnings
+
+    from PIL import Image
+
+    from robosmplx.errors import InputError
+    from robosmplx.infer.images import expand_inputs, load_image
+
+    bomb = _png_header(tmp_path / "bomb.png", 20_000, 10_000)
+    with pytest.raises(InputError, match="bomb.png: image too large .*179 megapixels.*downscale"):
+        load_image(bomb)
+    big = _png_header(tmp_path / "big.png", 10_000, 10_000)  # warned by Pillow, within our limit
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InputError, match="big.png: cannot be decoded"):
+            load_image(big)
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
+
+    gif = tmp_path / "anim.gif"
+    Image.new("RGB", (32, 24), (200, 10, 10)).save(gif)
+    files, errors = expand_inputs([tmp_path])
+    assert gif in files and not errors
+    assert load_image(gif).pixels.shape == (24, 32, 3)
+
+    locked = tmp_path / "locked.png"
+    Image.new("RGB", (8, 8)).save(locked)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(locked))
+
+    monkeypatch.setattr(Image, "open", denied)  # root reads chmod-000 files: simulate
+    with pytest.raises(InputError, match="locked.png: permission denied; make the file readable"):
+        load_image(locked)
