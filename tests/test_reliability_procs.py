@@ -86,6 +86,41 @@ def test_killed_pool_owner_leaves_no_worker(tmp_path):
         _end_group(proc)
 
 
+LOADER = """
+import time
+import torch
+from torch.utils.data import DataLoader, Dataset
+from robosmplx.data.workers import guard_worker
+
+class Slow(Dataset):
+    def __len__(self):
+        return 1000
+    def __getitem__(self, i):
+        time.sleep(0.2)
+        return torch.zeros(1)
+
+if __name__ == "__main__":
+    batches = iter(DataLoader(Slow(), num_workers=2, worker_init_fn=guard_worker))
+    next(batches)
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_killed_loader_owner_leaves_no_worker(tmp_path):
+    """Data-loader workers (train, eval, bench) die with their parent too."""
+    script = tmp_path / "loader.py"
+    script.write_text(LOADER)
+    proc = _start([sys.executable, str(script)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        workers = {p for p in _children(proc.pid) if _alive(p)}
+        assert len(workers) >= 2
+        _kill_and_check(proc, workers)
+    finally:
+        _end_group(proc)
+
+
 @pytest.mark.slow
 def test_killed_synth_leaves_no_worker(tmp_path):
     out = tmp_path / "synth"
