@@ -15,13 +15,7 @@ import yaml
 from torch import Tensor, nn
 
 from robosmplx.errors import CheckpointError, ConfigError
-from robosmplx.models.integrity import (
-    DIGEST_KEY,
-    check_finite,
-    damaged_file,
-    file_digest,
-    verify_digest,
-)
+from robosmplx.models.integrity import DIGEST_KEY, file_digest, read_weights
 
 FORMAT = "robosmplx-model"
 VERSION = 1
@@ -192,8 +186,6 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     The returned model's config is the saved one (pretrained backbone paths included, as a
     record); those files are not read again.
     """
-    from safetensors.torch import load_file
-
     weights, _ = _paths(path)
     kind, cfg = read_model_config(weights)
     if not weights.is_file():
@@ -201,13 +193,6 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     _, model_cls = _kinds()[kind]
     model = model_cls(without_pretrained(cfg))
     model.config = cfg
-    verify_digest(weights)
-    try:
-        state = load_file(str(weights), device=map_location)
-    except OSError as e:
-        raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
-    except Exception as e:
-        raise damaged_file(weights, e) from None
-    check_finite(state, weights)
+    state = read_weights(weights, map_location)
     load_state_strict(model, state, source=str(weights))
     return model

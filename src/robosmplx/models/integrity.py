@@ -60,6 +60,18 @@ def check_finite(state: dict[str, Tensor], weights: Path) -> None:
         raise _damaged(weights, f"{len(bad)} weight tensors hold NaN or infinity: {shown}")
 
 
-def damaged_file(weights: Path, error: Exception) -> CheckpointError:
-    """The error for a weights file safetensors cannot parse."""
-    return _damaged(weights, f"unreadable safetensors: {type(error).__name__}: {error}")
+def read_weights(weights: str | Path, device: str = "cpu") -> dict[str, Tensor]:
+    """The tensors of a checkpoint's ``.safetensors`` file, after the digest check and before
+    the finite check; :class:`CheckpointError` when the file is unreadable or damaged."""
+    from safetensors.torch import load_file
+
+    weights = Path(weights)
+    verify_digest(weights)
+    try:
+        state = load_file(str(weights), device=device)
+    except OSError as e:
+        raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
+    except Exception as e:  # safetensors raises its own error types for a malformed file
+        raise _damaged(weights, f"not a readable safetensors file: {e}") from None
+    check_finite(state, weights)
+    return state

@@ -32,13 +32,7 @@ import yaml
 from lightning.fabric.plugins import CheckpointIO
 
 from robosmplx.errors import CheckpointError
-from robosmplx.models.integrity import (
-    DIGEST_KEY,
-    check_finite,
-    damaged_file,
-    file_digest,
-    verify_digest,
-)
+from robosmplx.models.integrity import DIGEST_KEY, file_digest, read_weights
 from robosmplx.train.treeio import load_tree, save_tree
 
 MODEL_STEM = "model"
@@ -131,7 +125,6 @@ def _fsync_dir(path: Path) -> None:
 
 def read_checkpoint(path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The Lightning checkpoint dict stored in a checkpoint folder."""
-    from safetensors.torch import load_file
 
     path = Path(path)
     if not path.is_dir():
@@ -143,14 +136,7 @@ def read_checkpoint(path, map_location: str | torch.device = "cpu") -> dict[str,
     if not weights.is_file():
         raise CheckpointError(f"{weights}: network weights missing; the checkpoint is incomplete")
     state = load_tree(path / STATE_STEM, map_location)
-    verify_digest(weights)
-    try:
-        net = load_file(str(weights), device=str(map_location))
-    except OSError as e:
-        raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
-    except Exception as e:
-        raise damaged_file(weights, e) from None
-    check_finite(net, weights)
+    net = read_weights(weights, str(map_location))
     merged = {NET_PREFIX + k: v for k, v in net.items()}
     merged.update(state.pop("state_dict_other", {}) or {})
     state["state_dict"] = merged
