@@ -243,7 +243,9 @@ def _parse_error(args, capsys) -> str:
     with pytest.raises(SystemExit) as e:
         main([str(a) for a in args])
     assert e.value.code == 2
-    return capsys.readouterr().err.strip().splitlines()[-1]
+    line = _one_line(capsys.readouterr().err)
+    assert line.endswith("--help)")
+    return line
 
 
 def test_bad_arguments_are_refused_when_parsed(tmp_path, capsys):

@@ -118,7 +118,9 @@ def require_positive(cfg, *names: str) -> None:
     (for ``__post_init__`` of configs holding sizes and counts)."""
     bad = [f"{n}: {getattr(cfg, n)!r}" for n in names if not getattr(cfg, n) > 0]
     if bad:
-        raise ConfigError(f"{type(cfg).__name__}: {', '.join(bad)} must be positive")
+        raise ConfigError(
+            f"{type(cfg).__name__}: {', '.join(bad)} must be positive; correct the config"
+        )
 
 
 def _set_path(d: dict, dotted: str, value: Any) -> None:

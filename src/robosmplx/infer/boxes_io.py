@@ -81,7 +81,10 @@ def _parse_boxes(raw, fmt: str, where: str) -> np.ndarray:
         if fmt == "xyxy":
             v[2:4] -= v[0:2]
         if not np.isfinite(v).all():
-            raise InputError(f"{where}[{i}]: box {b} has a value that is not a finite number")
+            raise InputError(
+                f"{where}[{i}]: box {b} has a value that is not a finite number; write numbers "
+                f"for x, y, w, h ({fmt})"
+            )
         if v[2] <= 0 or v[3] <= 0:
             raise InputError(f"{where}[{i}]: box {b} has no positive width and height ({fmt})")
         rows.append(v)
