@@ -79,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
     elif not args.checkpoint:
         from robosmplx.infer.loading import default_checkpoint
 
-        checkpoints = [
-            Checkpoint(args.label[0] if args.label else "default", str(default_checkpoint()))
-        ]
+        checkpoints = unique_labels([str(default_checkpoint())], args.label or ["default"])
     else:
         checkpoints = unique_labels(args.checkpoint, args.label)
     headline = None
