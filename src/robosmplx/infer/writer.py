@@ -20,7 +20,7 @@ import torch
 
 from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
 from robosmplx.infer.export import write_bytes
-from robosmplx.io import commit_folder, make_partial_folder, sweep_leftovers
+from robosmplx.io import commit_folder, make_partial_folder
 
 PICTURE_MAX_SIDE = 1280  # overlays are drawn at most this large (the input keeps its size up to it)
 
@@ -36,7 +36,6 @@ class OutputFolder:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
-        sweep_leftovers(self.out_dir)
         self.tmp = make_partial_folder(self.out_dir, self.name)
         return self.tmp
 
