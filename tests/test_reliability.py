@@ -117,6 +117,18 @@ def test_concurrent_commits_do_not_race(tmp_path):
     assert (tmp_path / "photo" / "result.json").read_text() in ("a 299", "b 299")
 
 
+def test_failed_commit_keeps_the_previous_folder(tmp_path):
+    from robosmplx.io import commit_folder
+
+    final = tmp_path / "photo"
+    final.mkdir()
+    (final / "result.json").write_text("before")
+    with pytest.raises(FileNotFoundError):
+        commit_folder(tmp_path / ".photo.partial-gone", final)
+    assert [p.name for p in tmp_path.iterdir()] == ["photo"]
+    assert (final / "result.json").read_text() == "before"
+
+
 # 6. what a killed run left behind is cleaned by the rerun
 
 

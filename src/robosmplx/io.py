@@ -51,19 +51,30 @@ def commit_folder(tmp: str | Path, final: str | Path) -> Path:
 
     Safe when several processes commit the same ``final`` at once (the last one wins and no
     temporary folder is left): the swap happens under a lock on the parent folder; the old
-    content is moved aside under a unique name and deleted after the lock is released.
+    content is moved aside under a unique name and deleted. If the rename fails, the old
+    content is put back and ``tmp`` deleted.
     """
     tmp, final = Path(tmp), Path(final)
     old = None
-    with _parent_locked(final.parent):
-        if final.exists() or final.is_symlink():
-            old = Path(
-                tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-{os.getpid()}-")
-            )
-            os.replace(final, old / "x")
-        os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        with _parent_locked(final.parent):
+            if final.exists() or final.is_symlink():
+                old = Path(
+                    tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-{os.getpid()}-")
+                )
+                os.replace(final, old / "x")
+            try:
+                os.replace(tmp, final)
+            except BaseException:
+                if old is not None:  # put the previous content back
+                    os.replace(old / "x", final)
+                raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if old is not None and final.exists():
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 
