@@ -3,6 +3,8 @@ do, the right exit code, and leaves nothing behind after a rerun."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import yaml
@@ -95,7 +97,7 @@ def _commit_many(out: str, tag: str, n: int, errors) -> None:
         try:
             with OutputFolder(Path(out), "photo") as tmp:
                 (tmp / "result.json").write_text(f"{tag} {i}")
-        except Exception as e:  # noqa: BLE001 - counted, reported by the test
+        except Exception as e:  # counted, reported by the test
             errors.put(f"{type(e).__name__}: {e}")
 
 
@@ -149,7 +151,7 @@ def test_predict_rerun_removes_killed_leftovers(ckpt, tmp_path, capsys):
     stale.mkdir(parents=True)
     (stale / "overlay.mp4").write_bytes(b"\0" * 1000)
     (out / f".summary.json.partial-{dead}-abcd.json").write_text("{")
-    running = out / f".x.partial-{__import__('os').getpid()}-live"  # a live writer's: kept
+    running = out / f".x.partial-{os.getpid()}-live"  # a live writer's: kept
     running.mkdir()
     code, _, _ = run_cli(
         ["predict", img, "--out", out, "--checkpoint", ckpt, "--rounds", 1, "--no-render",
@@ -231,7 +233,6 @@ def test_eval_and_robustness_default_to_the_bundled_model(
 
 
 def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys):
-    import os
 
     img = example_png(tmp_path / "x.png", 0, 64)
     pth = tmp_path / "model.pth"
