@@ -4,6 +4,7 @@ do, the right exit code, and leaves nothing behind after a rerun."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,7 +233,8 @@ def test_eval_and_robustness_default_to_the_bundled_model(
     assert label == "default"
 
 
-def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys):
+def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys, monkeypatch):
+    from robosmplx.infer import loading
 
     img = example_png(tmp_path / "x.png", 0, 64)
     pth = tmp_path / "model.pth"
@@ -240,13 +242,15 @@ def test_unreadable_and_pickled_checkpoints_are_named(ckpt, tmp_path, capsys):
     code, _, err = run_cli(["predict", img, "--out", tmp_path / "o", "--checkpoint", pth], capsys)
     line = _one_line(err)
     assert code == 2 and str(pth) in line and "not a robosmplx checkpoint" in line
-    if os.geteuid() != 0:  # root reads any file
-        locked = _copy_checkpoint(ckpt, tmp_path / "locked.safetensors")
-        locked.chmod(0)
-        code, _, err = run_cli(
-            ["predict", img, "--out", tmp_path / "o", "--checkpoint", locked], capsys
-        )
-        assert code == 2 and "permission denied" in _one_line(err)
+    locked = _copy_checkpoint(ckpt, tmp_path / "locked.safetensors")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads chmod-000 files: simulate a user who cannot
+        monkeypatch.setattr(loading.os, "access", lambda p, mode: Path(p) != locked)
+    code, _, err = run_cli(
+        ["predict", img, "--out", tmp_path / "o", "--checkpoint", locked], capsys
+    )
+    line = _one_line(err)
+    assert code == 2 and str(locked) in line and "permission denied" in line
 
 
 # 8. arguments are checked before anything runs
