@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+import torch
 import yaml
 from torch import Tensor
 
@@ -52,9 +54,15 @@ def verify_digest(weights: Path) -> None:
         raise _damaged(weights, f"its SHA-256 is not the {DIGEST_KEY} recorded in its .yaml")
 
 
+def _finite(v: Tensor) -> bool:
+    if v.device.type == "cpu" and v.dtype != torch.bfloat16:  # numpy: ~50x faster for float16
+        return bool(np.isfinite(v.numpy()).all())
+    return bool(torch.isfinite(v).all())
+
+
 def check_finite(state: dict[str, Tensor], weights: Path) -> None:
     """Refuse weights with NaN or infinite values, naming the first bad tensors."""
-    bad = sorted(k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all())
+    bad = sorted(k for k, v in state.items() if v.is_floating_point() and not _finite(v))
     if bad:
         shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise _damaged(weights, f"{len(bad)} weight tensors hold NaN or infinity: {shown}")
