@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 
 from robosmplx.data.augment import IDENTITY, AugmentConfig, sample_augment, stage_augment
 from robosmplx.data.flip import flip_spec
-from robosmplx.data.humandata import HumanData, load_humandata
+from robosmplx.data.humandata import HumanData, Remedies, load_humandata
 from robosmplx.data.perturb import Scene, check_perturbation, perturb
 from robosmplx.data.pipeline import Crop, crop_sample, to_sample
 from robosmplx.data.records import annotation_at, build_table, find_bad
@@ -85,6 +85,7 @@ class HumanDataset(Dataset):
         trusted: bool = False,
         params_key: str | None = None,
         check_files: bool = True,
+        remedies: Remedies = Remedies(),
     ):
         if stage not in STAGES:
             raise ConfigError(f"unknown stage {stage!r}; choose one of {STAGES}")
@@ -92,13 +93,14 @@ class HumanDataset(Dataset):
             raise ConfigError(f"on_bad must be 'error' or 'skip', got {on_bad!r}")
         self.stage, self.model, self.train, self.twins = stage, body_model, train, twins
         self.seed, self.epoch, self.on_bad = seed, 0, on_bad
+        self.remedies = remedies
         self.augment = augment if augment is not None else stage_augment(stage)
         self.twin_config = twin_config or TwinConfig()
         self.perturbation = perturbation
         self.perturb_convention = perturb_convention
         if perturbation is not None:
             check_perturbation(*perturbation).function(perturb_convention)
-        hd = source if isinstance(source, HumanData) else load_humandata(source, trusted=trusted)
+        hd = source if isinstance(source, HumanData) else load_humandata(source, trusted, remedies)
         self.table = build_table(hd, body_model, image_dir=image_dir, params_key=params_key)
         self.flip = flip_spec(body_model)
         self._setup_groups()
@@ -170,8 +172,8 @@ class HumanDataset(Dataset):
             i, why = next(iter(sorted(bad.items())))
             raise DataError(
                 f"{self.table.where}: sample {i} ({self.table.image_paths[i]}): {why} "
-                f"({len(bad)} bad samples in all). Fix the file, or pass on_bad='skip' to leave "
-                "them out (they are counted in dataset.skipped)"
+                f"({len(bad)} bad samples in all). Fix the file, or {self.remedies.skip} to "
+                "leave them out (they are counted as skipped)"
             )
         self.entries = [e for e in self.entries if e[0] not in bad]
         self.skipped.update(why.split(":")[0] for why in bad.values())
@@ -219,8 +221,8 @@ class HumanDataset(Dataset):
                 i = self.entries[j][0]
                 if self.on_bad == "error":
                     raise DataError(
-                        f"{self.table.where}: sample {i}: {e}. Fix the data, or pass "
-                        "on_bad='skip' to leave such samples out"
+                        f"{self.table.where}: sample {i}: {e}. Fix the data, or "
+                        f"{self.remedies.skip} to leave such samples out"
                     ) from None
                 self.skipped[str(e).split(":")[0]] += 1
                 log.warning("%s: skipping sample %d: %s", self.table.where, i, e)

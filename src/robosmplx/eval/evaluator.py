@@ -84,7 +84,11 @@ class Evaluator:
         self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
         self.options = opts = options or EvalOptions()
         self.oracle, self.data = oracle, Path(data)
-        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.checkpoint = None
+        if checkpoint is not None:
+            from robosmplx.infer.loading import resolve_checkpoint
+
+            self.checkpoint = resolve_checkpoint(checkpoint)  # a file, folder or run
         if baseline not in (None, "rest"):
             raise ConfigError(f"unknown baseline {baseline!r}; the one baseline is 'rest'")
         if sum((self.checkpoint is not None, oracle, baseline is not None)) != 1:
@@ -94,7 +98,7 @@ class Evaluator:
             )
         self.baseline = baseline
         default_label = "oracle" if oracle else f"{baseline}-pose baseline"
-        self.label = label or (self.checkpoint.stem if self.checkpoint else default_label)
+        self.label = label or (Path(checkpoint).stem if self.checkpoint else default_label)
         self.device = device_from_name(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:
@@ -495,12 +499,13 @@ class Evaluator:
         from torch.utils.data import DataLoader, Subset
 
         from robosmplx.data.datasets import HumanDataset
+        from robosmplx.data.workers import guard_worker
 
         ds: HumanDataset = self.base if perturbation is None else self._dataset(perturbation)
         subset = Subset(ds, range(len(self)))
         loader = DataLoader(
             subset, batch_size=self.options.batch_size, shuffle=False,
-            num_workers=self.options.num_workers,
+            num_workers=self.options.num_workers, worker_init_fn=guard_worker,
         )  # fmt: skip
         what = "normal" if perturbation is None else f"{perturbation[0]} {perturbation[1]:g}"
         own = progress is None and self.options.progress
@@ -535,6 +540,8 @@ class Evaluator:
         # With on_bad="skip" an unreadable sample is replaced by the next one: count each once.
         _, first_seen = np.unique(np.asarray(index, np.int64), return_index=True)
         keep = np.sort(first_seen)
+        replaced = len(index) - len(keep)  # unreadable when loaded, skipped (--skip-bad)
+        skipped = dict(self.base.skipped)  # left out when the file was checked (--skip-bad)
         index = [index[i] for i in keep]
         per = {k: np.concatenate(v)[keep] for k, v in values.items()}
         metrics: dict[str, dict[str, float]] = {}
@@ -565,7 +572,8 @@ class Evaluator:
             if perturbation is None
             else {"name": perturbation[0], "magnitude": float(perturbation[1])},
             "num_samples": scored,
-            "excluded": len(index) - scored,
+            "excluded": len(index) - scored + replaced + sum(skipped.values()),
+            "skipped": {**skipped, **({"unreadable": replaced} if replaced else {})},
             "scored_groups": list(self.scored),
             "ground_truth": self._ground_truth(),
             "units": "mm for errors; F-scores and IoU in [0, 1]; 3DPCK and 3DAUC in percent",
