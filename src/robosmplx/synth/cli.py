@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from robosmplx import argtypes
+
 # the training schedules (robosmplx.train.stages.SCHEDULE_SETS), literal here to keep the parser
 # light; a test checks they agree
 SCHEDULES = ("cpu", "paper", "default")
@@ -36,15 +38,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(cpu: 200 + 32 per task; default: docs/default_model.md; paper reads real data); --count, "
         "if given, sets every dataset's size instead",
     )  # fmt: skip
-    p.add_argument("--count", type=int, default=None, help="number of samples (required)")
-    p.add_argument("--out", default=None, help="output folder (created; rerun to resume)")
+    p.add_argument(
+        "--count", type=argtypes.positive_int, default=None, help="number of samples (required)"
+    )
+    p.add_argument(
+        "--out", default=None, type=argtypes.out_folder,
+        help="output folder (created; rerun to resume)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="dataset seed; sample i uses (seed, i)")
     p.add_argument(
-        "--size", type=int, default=0, help="image side in pixels (0: the task's default)"
+        "--size",
+        type=argtypes.non_negative_int,
+        default=0,
+        help="image side in pixels (0: the task's default)",
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=argtypes.non_negative_int,
         default=min(2, os.cpu_count() or 1),
         help="processes rendering in parallel (default: up to 2)",
     )
