@@ -79,7 +79,8 @@ def test_broken_video_frames_are_skipped(ckpt, tmp_path, capsys):
     )  # fmt: skip
     assert code == 0
     rep = json.loads(stdout)["inputs"][0]
-    assert rep["frames"] == 5 and rep["broken_frames"] == 1 and rep["people"] == 4
+    assert rep["frames"] == 5 and rep["broken_frames"] == 1 and rep["people"] == 1
+    assert rep["person_frames"] == 4
     res = json.loads((tmp_path / "o" / "broken" / "result.json").read_text())
     assert res["broken_frames"] == [2]
     track = np.load(tmp_path / "o" / "broken" / "track_0.npz")
