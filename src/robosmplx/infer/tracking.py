@@ -1,10 +1,11 @@
 """Identity tracking across video frames.
 
-Each track predicts where its person is now (constant velocity of the box, smoothed); a
+Each track predicts where its person is now (its box moved by the smoothed velocity of its
+centre, its size kept: sizes jump when a person is partly hidden or leaves the frame); a
 detection and a track are scored by the IoU of the detection's box with the predicted box, the
 distance of their centres and, when given, the similarity of their 2D keypoints (OKS-style,
-the track's keypoints moved by its velocity); one optimal assignment per frame (Hungarian) pairs them. A track
-nobody matches waits ``max_age`` frames (occlusions, missed detections, broken frames) before
+the track's keypoints moved by its velocity); one optimal assignment per frame (Hungarian)
+pairs them. A track nobody matches waits ``max_age`` frames (occlusions, missed detections, broken frames) before
 it ends, so a person who reappears keeps their id. Two people who cross keep theirs because
 each track's prediction lies ahead of it, along its own motion.
 """
@@ -77,20 +78,16 @@ def linear_assignment(cost: np.ndarray) -> list[tuple[int, int]]:
 @dataclass
 class _Track:
     box: np.ndarray  # (4,) xywh at frame ``last``
-    velocity: np.ndarray  # (4,) xywh change per frame
+    velocity: np.ndarray  # (2,) the box centre's motion per frame
     keypoints: np.ndarray | None  # (K, 2) at frame ``last``
     last: int
     hits: int = 1
 
     def predicted(self, frame: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Box (4,) and keypoints (K, 2) expected at ``frame``."""
-        dt = frame - self.last
-        box = self.box + self.velocity * dt
-        box[2:] = np.maximum(box[2:], 1.0)
-        if self.keypoints is None:
-            return box, None
-        shift = (self.velocity[:2] + self.velocity[2:] / 2) * dt  # the box centre's motion
-        return box, self.keypoints + shift
+        shift = self.velocity * (frame - self.last)
+        box = np.concatenate([self.box[:2] + shift, self.box[2:]])
+        return box, None if self.keypoints is None else self.keypoints + shift
 
 
 class Tracker:
@@ -159,10 +156,11 @@ class Tracker:
             if out[r] < 0:
                 out[r] = self.next_id
                 self.next_id += 1
-                self.tracks[out[r]] = _Track(box.copy(), np.zeros(4), kp, frame)
+                self.tracks[out[r]] = _Track(box.copy(), np.zeros(2), kp, frame)
                 continue
             t = self.tracks[out[r]]
-            step = (box - t.box) / max(frame - t.last, 1)
+            centre = box[:2] + box[2:] / 2 - (t.box[:2] + t.box[2:] / 2)
+            step = centre / max(frame - t.last, 1)
             keep = self.momentum if t.hits > 1 else 0.0  # the first step sets the velocity
             t.velocity = keep * t.velocity + (1 - keep) * step
             t.box, t.keypoints, t.last, t.hits = box.copy(), kp, frame, t.hits + 1
