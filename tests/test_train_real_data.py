@@ -6,17 +6,24 @@ The files are written in mmhuman3d's own layout (tests/mmhuman3d_fixtures.py): 1
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from mmhuman3d_fixtures import to_mmhuman3d
-from robosmplx.data import BodyDataset
+from robosmplx.data import BodyDataset, collate_twins
+from robosmplx.data.augment import stage_augment
 from robosmplx.data.humandata import load_humandata
 from robosmplx.errors import DataError
+from robosmplx.losses.weights import stage_losses
+from robosmplx.models.presets import build_model
 from robosmplx.synth.config import SynthConfig
 from robosmplx.synth.generate import generate
 from robosmplx.synth.writer import FINAL_NAME
+from robosmplx.train.objective import Objective
 
 N = 3
 
@@ -72,3 +79,53 @@ def test_mmhuman3d_file_needs_trust_and_reads_the_190_point_convention(synth, an
     want = ref["keypoints2d"][:, body]
     want = np.where(want[..., 2:] > 0, want, 0.0)  # a missing point is all zeros once read
     np.testing.assert_allclose(ds.table.keypoints2d[:, body], want, atol=1e-5)
+
+
+def _check(capsys, path, *extra) -> dict:
+    from robosmplx.cli import main
+
+    argv = ["data", "check", str(path), "--stage", "body", "--body-model", "anny-small"]
+    assert main([*argv, "--trust-pickle", "--json", *extra]) == 0
+    out = capsys.readouterr()
+    return json.loads(out.out) | {"stderr": out.err}
+
+
+def test_every_body_term_is_supervised_and_nonzero_after_one_step(
+    synth, anny_small, tmp_path, capsys
+):
+    root, path = synth
+    mm = to_mmhuman3d(
+        path, tmp_path / "mm.npz", anny_small, drop=("segm_path", "K", "transl", "root_cam")
+    )
+    report = _check(capsys, mm)
+    weights, options = stage_losses("body")
+    on = [n for n, t in report["terms"].items() if t["weight"] > 0]
+    assert {"segm", "proj", "contrastive"} <= set(on)
+    assert all(report["terms"][n]["fraction"] == 1.0 for n in on), report["terms"]
+    assert report["warnings"] == [] and report["stderr"] == ""
+
+    aug = dataclasses.replace(stage_augment("body"), crop_size=128)
+    ds = BodyDataset(mm, anny_small, trusted=True, augment=aug, twins=True)
+    batch = collate_twins([ds[i] for i in range(N)])
+    net = build_model("small-body", body=anny_small)
+    total, terms = Objective(anny_small, "body", weights, options)(net(batch["img"]), batch)
+    assert set(on) <= set(terms)
+    values = {n: float(v.detach()) for n, v in terms.items()}
+    assert all(values[n] > 0 for n in on), values
+    total.backward()
+    first = next(p for p in net.parameters() if p.dim() == 4)  # the first convolution
+    assert first.grad is not None and float(first.grad.abs().sum()) > 0
+
+
+def test_a_term_nothing_supervises_is_named(synth, anny_small, tmp_path, capsys):
+    root, path = synth
+    bare = to_mmhuman3d(path, tmp_path / "bare.npz", anny_small, drop=("segm_path",) + _ALL)
+    report = _check(capsys, bare, "--max-samples", "2")
+    assert report["samples"] == 2
+    named = {w.split("'")[1] for w in report["warnings"]}
+    assert {"segm", "proj", "rotation"} <= named
+    assert "loss term 'segm' has weight 10" in report["stderr"]
+
+
+_ALL = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "expression", "betas",
+        "transl")  # fmt: skip

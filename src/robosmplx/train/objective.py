@@ -273,11 +273,16 @@ class Objective(nn.Module):
         o = self.options
         pair = batch.get("pair_index")
         if o.contrastive_representation == "keypoints":
-            has = (gt3[..., 3] > 0).all(1).float()  # (B,) every keypoint present
-            if "has_keypoints3d" in batch:
-                has = has * batch["has_keypoints3d"].float()
-            z = L.build_representation("keypoints", keypoints3d=posed.keypoints, root=self.root)
-            p = L.build_representation("keypoints", keypoints3d=gt3[..., :3], root=self.root)
+            target, valid = self._contrastive_target(gt3, batch)  # (B, k, 3), (B, k)
+            root = self.root if isinstance(self.root, int) else None
+            ok = valid.any(1) if root is None else valid[:, root] > 0
+            z = L.keypoint_representation(posed.keypoints, self.root, valid=valid)
+            p = L.keypoint_representation(target, self.root, valid=valid)
+            entries = valid[:, :, None].expand(-1, -1, 3).flatten(1)
+            return L.contrastive_loss(
+                z, p, pair, ok.float(), distance=o.contrastive_distance, tau_pos=o.tau_pos,
+                tau_neg=o.tau_neg, valid=entries,
+            )  # fmt: skip
         else:
             group = self._pose_group()
             need = ("gt_global_orient_rotmat", f"gt_{group}_rotmat")
@@ -303,6 +308,24 @@ class Objective(nn.Module):
         return L.contrastive_loss(
             z, p, pair, has, distance=o.contrastive_distance, tau_pos=o.tau_pos, tau_neg=o.tau_neg
         )
+
+    def _contrastive_target(self, gt3: Tensor, batch) -> tuple[Tensor, Tensor]:
+        """L_con's keypoint target p and its (B, k) per-joint mask. With the ``params``
+        target, samples whose ground-truth parameters are complete pose them through the body
+        model (every joint valid); the others, and the ``keypoints`` target, use the 3D
+        keypoints where their confidence is positive."""
+        target, valid = gt3[..., :3], (gt3[..., 3] > 0).float()
+        if "has_keypoints3d" in batch:
+            valid = valid * batch["has_keypoints3d"].float()[:, None]
+        if self.options.contrastive_target == "params":
+            gt_params, has = self.ground_truth_params(batch)
+            if gt_params and (has is None or bool((has > 0).any())):
+                with torch.no_grad():
+                    posed = self.pose(gt_params).keypoints
+                use = torch.ones_like(valid[:, 0]) if has is None else (has > 0).float()
+                target = torch.where(use[:, None, None] > 0, posed, target)
+                valid = torch.where(use[:, None] > 0, torch.ones_like(valid), valid)
+        return target, valid
 
     def _pose_group(self) -> str:
         view = _VIEW.get(self.stage)
