@@ -182,6 +182,15 @@ def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
 START_CHECK_SAMPLES = 16
 
 
+def check_starts(cfg: TrainConfig) -> None:
+    """Fail before any data is read when a pretrained start the config names is missing."""
+    from robosmplx.train.stages import missing_backbone_message
+
+    w = cfg.model.backbone_weights
+    if w and not Path(w).is_file():
+        raise CheckpointError(missing_backbone_message(w))
+
+
 def warn_unsupervised(cfg: TrainConfig, datasets, max_samples: int = START_CHECK_SAMPLES) -> list:
     """Print (stderr) one warning per loss term with a positive weight that none of the train
     files supervises (checked on a few samples of each, as ``robosmplx data check`` does)."""
@@ -222,6 +231,7 @@ def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
     from robosmplx.train.stages import final_model_path
 
     start = time.time()
+    check_starts(cfg)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     if cfg.trainer.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
