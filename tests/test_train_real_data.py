@@ -129,3 +129,31 @@ def test_a_term_nothing_supervises_is_named(synth, anny_small, tmp_path, capsys)
 
 _ALL = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "expression", "betas",
         "transl")  # fmt: skip
+
+
+def test_box_loss_compares_tight_boxes(anny_small):
+    """Perfect part keypoints cost nothing in L_box, whatever the crop enlargement; a file box
+    stands in where the part's keypoints are not visible."""
+    from robosmplx.geometry.camera import pixels_to_ndc
+    from robosmplx.losses.weights import LossOptions, LossWeights
+    from robosmplx.models.outputs import Prediction
+
+    s, b = 64, 2
+    w = LossWeights(**{k: 0.0 for k in vars(LossWeights())})
+    obj = Objective(anny_small, "wholebody", dataclasses.replace(w, box=1.0), LossOptions())
+    g = torch.Generator().manual_seed(1)
+    kp = torch.rand(b, 137, 2, generator=g) * 40 + 10
+    gt2 = torch.cat((kp, torch.ones(b, 137, 1)), -1)
+    joints = torch.cat((pixels_to_ndc(kp, s), torch.zeros(b, 137, 1)), -1)
+    enlarged = {"rhand": torch.tensor([[0.0, 0.0, 60.0, 60.0]] * b)}  # the crop box: not compared
+    pred = Prediction(pred_params={}, pred_joints_hm=joints, pred_boxes=enlarged)
+    batch = {"img": torch.zeros(b, 3, s, s), "gt_keypoints2d": gt2,
+             "gt_rhand_bbox": torch.zeros(b, 4), "has_rhand_bbox": torch.zeros(b)}  # fmt: skip
+    assert float(obj._box_terms(pred, batch, s)["box_rhand"]) < 1e-5
+    hidden = gt2.clone()
+    hidden[:, anny_small.keypoint_layout.subsets["rhand"], 2] = 0
+    idx = anny_small.keypoint_layout.subsets["rhand"]
+    lo, hi = kp[:, idx].amin(1), kp[:, idx].amax(1)
+    file_box = torch.cat((lo + 4.0, hi - lo), -1)  # 4 px off in x and y
+    batch.update(gt_keypoints2d=hidden, gt_rhand_bbox=file_box, has_rhand_bbox=torch.ones(b))
+    assert abs(float(obj._box_terms(pred, batch, s)["box_rhand"]) - 4.0 / s / 2) < 1e-4

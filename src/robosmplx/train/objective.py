@@ -27,7 +27,12 @@ from torch import Tensor, nn
 
 from robosmplx import losses as L
 from robosmplx.errors import ConfigError, ShapeError
-from robosmplx.geometry.camera import DEFAULT_FOCAL, crop_intrinsics, weak_to_translation
+from robosmplx.geometry.camera import (
+    DEFAULT_FOCAL,
+    crop_intrinsics,
+    ndc_to_pixels,
+    weak_to_translation,
+)
 from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
@@ -211,10 +216,39 @@ class Objective(nn.Module):
         if self._on("contrastive"):
             terms["contrastive"] = self._contrastive(params, posed, gt3, batch)
         if self._on("box") and pred.pred_boxes:
-            scale = size / float(self.box_crop_size or size)
-            boxes = {k: _rescale_box(v.float(), scale) for k, v in pred.pred_boxes.items()}
-            terms.update(L.part_box_losses(boxes, batch, size))
+            terms.update(self._box_terms(pred, batch, size))
         return terms
+
+    def _box_terms(self, pred: Prediction, batch, size: float) -> dict[str, Tensor]:
+        """L_box on like boxes (as Hand4Whole): the tight box of the predicted part keypoints
+        (before the enlargement the crops use) against the tight box of the true ones, or
+        the file's part box where fewer than :data:`MIN_BOX_KEYPOINTS` are visible. Without
+        whole-layout heatmap joints the network's crop boxes are compared instead."""
+        crop = float(self.box_crop_size or size)
+        layout = self.body_model.keypoint_layout
+        joints = pred.pred_joints_hm
+        tight = joints is not None and joints.shape[1] == self.num_keypoints
+        gt2 = batch["gt_keypoints2d"].float()
+        full = gt2.shape[1] == self.num_keypoints
+        preds, targets = {}, dict(batch)
+        for part, box in pred.pred_boxes.items():
+            key = f"gt_{part}_bbox"
+            if key not in batch:
+                continue
+            idx = torch.as_tensor(layout.subsets.get(part, ()), dtype=torch.long)
+            if not (tight and full and len(idx)):
+                preds[part] = _rescale_box(box.float(), size / crop)
+                continue
+            idx = idx.to(gt2.device)
+            uv = ndc_to_pixels(joints.float().index_select(1, idx)[..., :2], crop)
+            preds[part] = _rescale_box(_extent_box(uv), size / crop)
+            kp = gt2.index_select(1, idx)
+            seen = kp[..., 2] > 0  # (B, n)
+            enough = seen.sum(1) >= MIN_BOX_KEYPOINTS
+            has = batch.get(f"has_{part}_bbox", torch.ones_like(enough, dtype=gt2.dtype))
+            targets[key] = torch.where(enough[:, None], _extent_box(kp[..., :2], seen), batch[key])
+            targets[f"has_{part}_bbox"] = torch.where(enough, torch.ones_like(has), has)
+        return L.part_box_losses(preds, targets, size)
 
     def _param_terms(self, params, posed: Posed, batch, terms: dict[str, Tensor]) -> None:
         o = self.options
@@ -399,6 +433,21 @@ def _match_labels(labels: Tensor, hw: tuple[int, int]) -> Tensor:
             "the part map must be the head's size or an integer multiple of it"
         )
     return labels[:, fh // 2 :: fh, fw // 2 :: fw]
+
+
+MIN_BOX_KEYPOINTS = 3
+
+
+def _extent_box(uv: Tensor, valid: Tensor | None = None) -> Tensor:
+    """(B, N, 2) points -> (B, 4) xywh of their extent (centre = the extent's centre)."""
+    if valid is None:
+        valid = torch.ones(uv.shape[:2], dtype=torch.bool, device=uv.device)
+    big = torch.finfo(uv.dtype).max / 4
+    lo = torch.where(valid[..., None], uv, torch.full_like(uv, big)).amin(1)
+    hi = torch.where(valid[..., None], uv, torch.full_like(uv, -big)).amax(1)
+    ok = valid.any(1)[:, None]
+    lo, hi = torch.where(ok, lo, torch.zeros_like(lo)), torch.where(ok, hi, torch.zeros_like(hi))
+    return torch.cat((lo, hi - lo), -1)
 
 
 def _rescale_box(box: Tensor, r: float) -> Tensor:
