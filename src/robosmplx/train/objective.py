@@ -258,7 +258,10 @@ class Objective(nn.Module):
                 if self._on(name) and name in found:
                     terms[name] = found[name]
         if self._on("shape_prior") and "betas" in params:
-            terms["shape_prior"] = L.shape_prior_loss(params["betas"])
+            mean = self.body_model.vector_default("betas")[: params["betas"].shape[-1]]
+            terms["shape_prior"] = L.shape_prior_loss(
+                params["betas"], mean.to(params["betas"]), self.options.shape_prior_margin
+            )
         if self._on("vertices"):
             gt_params, has = self.ground_truth_params(batch)
             if gt_params:
