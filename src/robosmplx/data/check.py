@@ -54,9 +54,9 @@ def _contrastive(options) -> Callable[[Sample], bool]:
     return rule
 
 
-def term_rules(options) -> dict[str, Callable[[Sample], bool]]:
-    """Per loss term: whether one sample gives it ground truth."""
-    return {
+def term_rules(options, stage: str = "body") -> dict[str, Callable[[Sample], bool]]:
+    """Per loss term of ``stage``: whether one sample gives it ground truth."""
+    rules = {
         "keypoints3d": _kp3,
         "keypoints3d_local": lambda s: _kp3(s) and _flag(s, "has_global_orient"),
         "keypoints2d": lambda s: _any_conf(s, "gt_keypoints2d"),
@@ -72,6 +72,9 @@ def term_rules(options) -> dict[str, Callable[[Sample], bool]]:
         "shape_prior": lambda s: True,  # a prior on the prediction: needs no ground truth
         "box": lambda s: any(_flag(s, f"has_{p}_bbox") for p in ("lhand", "rhand", "face")),
     }
+    if stage != "wholebody":
+        del rules["box"]  # L_box is the whole-body stage's only
+    return rules
 
 
 def supervision(dataset, weights, options, max_samples: int | None = 200) -> dict:
@@ -80,7 +83,7 @@ def supervision(dataset, weights, options, max_samples: int | None = 200) -> dic
     n = len(dataset)
     count = n if max_samples is None else min(n, max_samples)
     picks = np.unique(np.linspace(0, n - 1, count).round().astype(int)) if n else []
-    rules = term_rules(options)
+    rules = term_rules(options, dataset.stage)
     hits = dict.fromkeys(rules, 0)
     for i in picks:
         s = dataset[int(i)]
