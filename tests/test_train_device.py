@@ -46,6 +46,15 @@ def _config(stage, path):
     )  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _cold_caches():
+    """Both runs must do the same work: empty the renderer's topology cache (filled by earlier
+    tests on the CPU, never on the device)."""
+    from robosmplx.render import topology
+
+    topology._CACHE.clear()
+
+
 def _step(module: TrainModule, batch) -> torch.Tensor:
     opt = module.configure_optimizers()
     opt = opt["optimizer"] if isinstance(opt, dict) else opt

@@ -157,3 +157,21 @@ def test_box_loss_compares_tight_boxes(anny_small):
     file_box = torch.cat((lo + 4.0, hi - lo), -1)  # 4 px off in x and y
     batch.update(gt_keypoints2d=hidden, gt_rhand_bbox=file_box, has_rhand_bbox=torch.ones(b))
     assert abs(float(obj._box_terms(pred, batch, s)["box_rhand"]) - 4.0 / s / 2) < 1e-4
+
+
+def test_training_warns_at_start_about_unsupervised_terms(synth, anny_small, tmp_path, capsys):
+    from robosmplx.train.config import config_from_dict
+    from robosmplx.train.runner import warn_unsupervised
+
+    root, path = synth
+    bare = to_mmhuman3d(path, tmp_path / "bare.npz", anny_small, drop=("segm_path",) + _ALL)
+    cfg = config_from_dict({"stage": "body", "body_model": "anny-small"})
+    ds = BodyDataset(bare, anny_small, trusted=True)
+    lines = warn_unsupervised(cfg, [ds], max_samples=2)
+    err = capsys.readouterr().err
+    assert lines and all(f"robosmplx train: warning: {line}" in err for line in lines)
+    assert any("'proj'" in line for line in lines)
+    full = BodyDataset(
+        to_mmhuman3d(path, tmp_path / "mm.npz", anny_small), anny_small, trusted=True
+    )
+    assert warn_unsupervised(cfg, [full], max_samples=2) == []
