@@ -175,3 +175,22 @@ def test_training_warns_at_start_about_unsupervised_terms(synth, anny_small, tmp
         to_mmhuman3d(path, tmp_path / "mm.npz", anny_small), anny_small, trusted=True
     )
     assert warn_unsupervised(cfg, [full], max_samples=2) == []
+
+
+def test_mmhuman3d_conventions_are_slices_of_human_data(anny_small):
+    from robosmplx.data.conventions import map_keypoints, resolve_names
+    from robosmplx.data.human_data import human_data_names
+
+    names = tuple(anny_small.keypoint_layout.names)
+    full = np.random.default_rng(0).uniform(1, 50, (2, 190, 3)).astype(np.float32)
+    via_all = map_keypoints(full, resolve_names(None, None, 190, "f"), names)
+    for conv, n in (("smplx", 144), ("smpl_54", 54), ("smpl_45", 45), ("smpl", 24)):
+        src = resolve_names(conv, None, n, "f")
+        pick = [human_data_names().index(x) if x in human_data_names() else None for x in src]
+        assert None not in pick, conv
+        got = map_keypoints(full[:, pick], src, names)
+        shared = got[0, :, 2] > 0
+        assert shared.sum() >= 10, conv
+        np.testing.assert_array_equal(got[:, shared], via_all[:, shared])
+    tips = resolve_names("smpl_45", None, 45, "f")
+    assert tips[24:29] == ("Nose", "R_Eye", "L_Eye", "R_Ear", "L_Ear") and tips[35] == "L_Thumb_4"

@@ -6,7 +6,8 @@ suffix). Names are compared after :func:`normalize_name`; keypoints of the model
 file lacks get confidence 0. Register other conventions with :func:`register_convention`.
 mmhuman3d's 190-point ``human_data`` convention is built in (:mod:`robosmplx.data.human_data`),
 and a file that names no convention but stores 190 points is read as ``human_data``, the
-convention mmhuman3d writes every HumanData file in.
+convention mmhuman3d writes every HumanData file in; its ``smplx``, ``smpl``, ``smpl_45`` and
+``smpl_54`` conventions are built in too.
 """
 
 from __future__ import annotations
@@ -51,11 +52,9 @@ def convention_names(name: str) -> tuple[str, ...] | None:
     """The point names of a known convention (registered or built in), else None."""
     if name in KEYPOINT_CONVENTIONS:
         return KEYPOINT_CONVENTIONS[name]
-    if name == HUMAN_DATA:
-        from robosmplx.data.human_data import human_data_names
+    from robosmplx.data.human_data import mmhuman3d_conventions
 
-        return human_data_names()
-    return None
+    return mmhuman3d_conventions().get(name)
 
 
 def convention_fallbacks(name: str | None, count: int) -> dict[str, tuple[str, ...]]:

@@ -16,6 +16,9 @@ convention in the file. The points, in mmhuman3d's order:
   head bottom, the SMPL hand joints). They keep mmhuman3d's names; those that have a
   counterpart in the body models (the OpenPose copies, the SMPL hand joints) stand in for the
   main point when it is missing (mmhuman3d's approximate matches).
+
+mmhuman3d's ``smplx``, ``smpl``, ``smpl_45`` and ``smpl_54`` conventions are slices of these
+points (:func:`mmhuman3d_conventions`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,19 @@ def human_data_names() -> tuple[str, ...]:
     names += [*_EXTRA, *(f"{n}_openpose" for n in _OPENPOSE), *_TAIL, "L_Hand", "R_Hand"]
     assert len(names) == 190 and len(set(names)) == 190
     return tuple(names)
+
+
+def mmhuman3d_conventions() -> dict[str, tuple[str, ...]]:
+    """mmhuman3d's conventions that are slices of ``human_data`` (its ``smplx``: the first 144
+    points; ``smpl``: SMPL's 24 joints; ``smpl_45``: plus nose, eyes, ears, feet and finger tips;
+    ``smpl_54``: plus the nine LSP/MPII/H36M ``*_extra`` joints), by name."""
+    h = human_data_names()
+    smpl = (*h[:22], "L_Hand", "R_Hand")
+    smpl45 = (*smpl, *h[55:76])
+    return {
+        "human_data": h, "smplx": h[:144], "smpl": smpl, "smpl_45": smpl45,
+        "smpl_54": (*smpl45, *h[144:153]),
+    }  # fmt: skip
 
 
 def human_data_fallbacks() -> dict[str, tuple[str, ...]]:
