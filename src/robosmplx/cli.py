@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "robosmplx train configs/cpu/hand.yaml trainer.max_steps=200",
     ),
     "data": (
-        "robosmplx.data.cli",
+        "robosmplx.data_cmd",
         "check a HumanData file: which loss terms of a stage it supervises",
         "robosmplx data check data.npz --stage body --json",
     ),
