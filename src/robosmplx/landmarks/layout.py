@@ -1,0 +1,48 @@
+"""Landmark evidence in the project's whole-body keypoint layout (names of the 137-point set:
+``Pelvis``, ``L_Hip`` ... ``Nose``, ``L_Thumb_1`` ... ``R_Pinky_4``; face points not filled).
+
+The correspondence is by meaning: BlazePose's joints where they have the same name, the
+pelvis and neck as midpoints of hips and shoulders, the big toe as BlazePose's foot index, and
+the hand model's 21 points onto the finger names (1 = CMC for the thumb, MCP for the fingers,
+4 = tip). The small toe has no BlazePose counterpart and stays empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from robosmplx.landmarks.types import BODY_INDEX, HAND_INDEX, PersonEvidence
+
+_SIDE = {"L": "left", "R": "right"}
+_BODY_SAME = {"Hip": "hip", "Knee": "knee", "Ankle": "ankle", "Shoulder": "shoulder",
+              "Elbow": "elbow", "Wrist": "wrist", "Big_toe": "foot_index", "Heel": "heel",
+              "Ear": "ear", "Eye": "eye"}  # fmt: skip
+_FINGERS = {"Thumb": ("thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip")} | {
+    f.capitalize(): tuple(f"{f}_{k}" for k in ("mcp", "pip", "dip", "tip"))
+    for f in ("index", "middle", "ring", "pinky")
+}
+_MIDPOINTS = {"Pelvis": ("left_hip", "right_hip"), "Neck": ("left_shoulder", "right_shoulder")}
+
+
+def wholebody_keypoints(person: PersonEvidence, names: Sequence[str]) -> np.ndarray:
+    """(len(names), 3): x, y pixels and confidence (0 where the evidence has no such point)."""
+    out = np.zeros((len(names), 3))
+    body = person.body2d
+    for i, name in enumerate(names):
+        if name == "Nose":
+            out[i] = body[BODY_INDEX["nose"]]
+        elif name in _MIDPOINTS:
+            a, b = (body[BODY_INDEX[n]] for n in _MIDPOINTS[name])
+            out[i] = [*(a[:2] + b[:2]) / 2, min(a[2], b[2])]
+        elif name[:2] in ("L_", "R_"):
+            side, rest = _SIDE[name[0]], name[2:]
+            if rest in _BODY_SAME:
+                out[i] = body[BODY_INDEX[f"{side}_{_BODY_SAME[rest]}"]]
+                continue
+            finger, _, k = rest.rpartition("_")
+            hand = person.hands.get(side)
+            if hand is not None and finger in _FINGERS and k.isdigit() and 1 <= int(k) <= 4:
+                out[i] = hand[HAND_INDEX[_FINGERS[finger][int(k) - 1]]]
+    return out
