@@ -159,7 +159,7 @@ def ssd_anchors(input_size: int, strides: tuple[int, ...], interpolated: bool = 
 
 
 def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, np.float64), -80.0, 80.0)))
 
 
 def decode_detections(
