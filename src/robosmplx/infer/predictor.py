@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
+from robosmplx.devices import resolve_device
 from robosmplx.errors import ConfigError, InputError, ShapeError
+from robosmplx.geometry.pixels import scale_intrinsics, scale_pixels
 from robosmplx.infer.cropping import (
     BOX_SCALE,
     ImagePyramid,
@@ -27,9 +28,6 @@ from robosmplx.infer.cropping import (
     crop_region,
     keypoint_agreement,
     person_box_problem,
-    scale_intrinsics,
-    scale_pixels,
-    source_to_body_affine,
     whole_image_region,
 )
 from robosmplx.infer.images import MAX_SIDE, LoadedImage, load_image
@@ -122,13 +120,6 @@ class _Job:
     refine: bool
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r}: CUDA is not available here; use --device cpu")
-    return dev
-
-
 def as_boxes(boxes, what: str = "boxes") -> np.ndarray:
     """Boxes as (N, 5) float64 xywh + score (score 1 when not given)."""
     b = np.asarray(boxes if len(boxes) else np.zeros((0, 4)), dtype=np.float64)
@@ -193,11 +184,12 @@ class Predictor:
     def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
         """A predictor around an in-memory whole-body network and body model (checked to fit),
         e.g. one being trained; ``options`` as for the constructor."""
-        from robosmplx.infer.loading import CheckpointInfo, check_compatible
+        from robosmplx.infer.loading import CheckpointInfo
+        from robosmplx.models.signature import check_body_model
 
         if getattr(net, "kind", None) != "wholebody":
             raise ConfigError("Predictor.from_network needs a whole-body network")
-        check_compatible(net.config, body, Path("<network>"))
+        check_body_model(net.config, body, "<network>")
         dev = resolve_device(device)
         self = cls.__new__(cls)
         info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
@@ -217,8 +209,7 @@ class Predictor:
         self.device, self.net, self.body, self.info = device, net, body, info
         cfg = self.net.config
         self.crop_size = cfg.body.input_size
-        self.source_size = 2 * cfg.body.input_size
-        self.affine = source_to_body_affine(self.source_size, self.crop_size).to(self.device)
+        self.source_size = cfg.source_size
         layout = self.body.keypoint_layout
         self.body_idx = torch.as_tensor(layout.subsets["body"], device=self.device)
         self.rotation_groups = [g.name for g in self.body.spec.groups if g.kind == "rotation"]
@@ -227,6 +218,7 @@ class Predictor:
         self.max_side = max_side
         self.faces = self.body.faces.cpu().numpy()
         self.timings: dict[str, float] = defaultdict(float)
+        self.sync_timings = False  # wait for the device at each stage (exact timings, slower)
 
     @property
     def body_model_name(self) -> str:
@@ -358,7 +350,7 @@ class Predictor:
         return out
 
     def _tick(self, name: str, t0: float) -> float:
-        if self.device.type == "cuda":
+        if self.sync_timings and self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t = time.perf_counter()
         self.timings[name] += t - t0
@@ -372,20 +364,18 @@ class Predictor:
         Each result has ``refine_box``: the box a next round would crop (the heatmap joints'
         box, else the mesh keypoints'). ``full=False`` returns only that, unless some joint box
         is degenerate (then the batch is decoded fully)."""
-        from robosmplx.data.pipeline import normalize_image
         from robosmplx.geometry.boxes import box_from_keypoints
         from robosmplx.geometry.camera import ndc_to_pixels, project
         from robosmplx.geometry.rotations import matrix_to_axis_angle
 
         t0 = time.perf_counter()
         b, s = len(jobs), self.crop_size
-        crops = [pyramids[j.image].crop(j.region, self.source_size) for j in jobs]
-        source = torch.stack([normalize_image(c.astype(np.float32)) for c in crops]).to(self.device)
-        body_img = F.interpolate(source, size=(s, s), mode="area")  # (B, 3, S, S)
+        crops = np.stack([pyramids[j.image].crop(j.region, self.source_size) for j in jobs])
+        pixels = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()  # (B, 3, R, R)
         regions = torch.as_tensor(np.stack([j.region for j in jobs]), dtype=torch.float32)
         regions = regions.to(self.device)
         t0 = self._tick("crops", t0)
-        pred = self.net(source, self.affine.expand(b, 2, 3), body_img=body_img)
+        pred = self.net.forward_source(self.net.normalize(pixels))
         t0 = self._tick("network", t0)
         joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
         scale = regions[:, None, 2:3] / s

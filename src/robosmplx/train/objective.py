@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from robosmplx import losses as L
 from robosmplx.errors import ConfigError, ShapeError
 from robosmplx.geometry.camera import DEFAULT_FOCAL, crop_intrinsics, weak_to_translation
+from robosmplx.geometry.pixels import scale_pixels
 from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
@@ -372,5 +373,4 @@ def _match_labels(labels: Tensor, hw: tuple[int, int]) -> Tensor:
 
 def _rescale_box(box: Tensor, r: float) -> Tensor:
     """(B, 4) xywh from a crop to the same region at ``r`` times the resolution (pixel centres)."""
-    xy = (box[:, :2] + 0.5) * r - 0.5
-    return torch.cat((xy, box[:, 2:] * r), -1)
+    return torch.cat((scale_pixels(box[:, :2], r), box[:, 2:] * r), -1)
