@@ -19,7 +19,7 @@ BENCH = Path(__file__).parent / "data" / "tiny_bench" / "humandata.npz"
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     d = tmp_path_factory.mktemp("models")
     write_standin_model_files(d, ("smplx", "smpl"))
