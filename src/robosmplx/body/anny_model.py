@@ -36,6 +36,7 @@ from robosmplx.body.base import (
     PartLayout,
     PartView,
 )
+from robosmplx.errors import ConfigError, ModelFileError
 
 # Anny's frame (Z up, facing -Y, left at +X) -> canonical (Y up, facing +Z, left at +X).
 ANNY_TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -47,6 +48,8 @@ BODY_BONES = (
     "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R",
 )  # fmt: skip
 FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")  # Anny finger1..finger5
+FACE_POINTS_PER_SIDE = 36  # face keypoints on each side (farthest-point sampled, mirrored)
+NUM_KEYPOINTS = 25 + 2 * 20 + 2 * FACE_POINTS_PER_SIDE  # body, hands, face: 137
 
 
 def hand_bones(side: str) -> tuple[str, ...]:
@@ -87,7 +90,10 @@ def _body_part_of_bone(bone: str) -> str:
         return side + "wrist"
     if base.startswith("finger"):
         return side + "hand"
-    raise ValueError(f"unmapped Anny bone {bone!r}")
+    raise ModelFileError(
+        f"Anny bone {bone!r} maps to no body part: the installed anny package has a rig this "
+        "version of robosmplx does not know; install the anny version pinned in pyproject.toml"
+    )
 
 
 def _hand_part_of_bone(bone: str) -> int:
@@ -140,7 +146,7 @@ class AnnyBodyModel(BodyModel):
     def __init__(self, topology: str = "default"):
         super().__init__()
         if topology not in ("default", "small"):
-            raise ValueError(f"topology must be 'default' or 'small', got {topology!r}")
+            raise ConfigError(f"Anny topology must be 'default' or 'small', got {topology!r}")
         self.name = "anny" if topology == "default" else "anny-small"
         self.anny = _build_anny(topology)
         for p in self.anny.parameters():
@@ -207,7 +213,7 @@ class AnnyBodyModel(BodyModel):
         self.register_buffer("hand_part_labels", hand)
         self.register_buffer("face_part_labels", face.long())
         self.part_layout = PartLayout(P.BODY_PARTS, P.HAND_PARTS, P.FACE_PARTS)
-        self._dom = dom
+        self.vertex_bone = dom  # (V,) the bone that skins each vertex most
 
     def _init_keypoints(self, rest: dict[str, Tensor]) -> None:
         spec = build_keypoints(self, rest)
@@ -221,7 +227,10 @@ class AnnyBodyModel(BodyModel):
             else:
                 ids, wts = val
                 if len(ids) != 1 or abs(wts[0] - 1.0) > 1e-6:
-                    raise ValueError("Anny keypoints are bone heads or single vertices")
+                    raise ModelFileError(
+                        "Anny keypoints must be bone heads or single vertices; the keypoint "
+                        "rules (build_keypoints) produced a blend"
+                    )
                 index.append(nb + ids[0])
         self.register_buffer("kp_index", torch.tensor(index))
         self.keypoint_layout = spec["layout"]
@@ -334,7 +343,7 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     bones = model.bone_labels
     verts = rest["vertices"]
     heads = rest["heads"]
-    dom = model._dom
+    dom = model.vertex_bone
 
     def on_bones(*names: str) -> Tensor:
         ids = torch.tensor([bones.index(n) for n in names])
@@ -384,6 +393,7 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     ]  # fmt: skip
     for n, s in body:
         add(n, s)
+    body_range = range(0, len(names))
     for side, lr in (("L", "L_"), ("R", "R_")):
         for f, fname in enumerate(FINGERS, start=1):
             for s in range(1, 4):
@@ -395,13 +405,14 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             proj = (verts[cand] - heads[last]) @ direction
             add(f"{lr}{fname}_4", ("verts", ([int(cand[proj.argmax()])], [1.0])))
     # face: symmetric FPS over front-face vertices of the head
+    face_start = len(names)
     face_lab = model.face_part_labels
     eyes = torch.isin(dom, torch.tensor([bones.index("eye.L"), bones.index("eye.R")]))
     front = (face_lab >= 5) & (verts[:, 0] > 2e-3) & ~eyes & _visible_from_front(verts)
     cand = torch.nonzero(front)[:, 0]
     pts = verts[cand]
     start = int(pts[:, 2].argmax())
-    left = cand[torch.tensor(_fps(pts, 36, start))]
+    left = cand[torch.tensor(_fps(pts, FACE_POINTS_PER_SIDE, start))]
     mirrored = verts[left] * torch.tensor([-1.0, 1.0, 1.0])
     right = torch.cdist(mirrored, verts).argmin(1)
     for i, v in enumerate(left.tolist()):
@@ -422,10 +433,10 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     layout = KeypointLayout(
         names=tuple(names),
         subsets={
-            "body": tuple(range(25)),
+            "body": tuple(body_range),
             "lhand": tuple(names.index(n) for n in lh),
             "rhand": tuple(names.index(n) for n in rh),
-            "face": tuple(range(65, 137)),
+            "face": tuple(range(face_start, len(names))),
         },
         flip=flip,
         roots={
@@ -435,5 +446,9 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             "face": names.index("Neck"),
         },
     )
-    assert len(names) == 137, len(names)
+    if len(names) != NUM_KEYPOINTS:
+        raise ModelFileError(
+            f"Anny keypoint rules gave {len(names)} points, not {NUM_KEYPOINTS}; the installed "
+            "anny package differs from the one robosmplx was built for"
+        )
     return {"names": names, "sources": sources, "layout": layout}

@@ -25,6 +25,7 @@ from robosmplx.data.crop import (
     warp_labels,
 )
 from robosmplx.data.flip import FlipSpec
+from robosmplx.errors import ConfigError
 from robosmplx.geometry.camera import DEFAULT_FOCAL
 from robosmplx.geometry.pixels import IMAGENET_MEAN as _MEAN
 from robosmplx.geometry.pixels import IMAGENET_STD as _STD
@@ -69,7 +70,7 @@ def crop_sample(
     ann = annops.rotate(ann, aug.rotation, np.full(2, (s - 1) / 2.0))
     if aug.flip:
         if spec is None:
-            raise ValueError("a flip needs the body model's FlipSpec")
+            raise ConfigError("a flip needs the body model's FlipSpec")
         ann = annops.mirror(ann, s, spec)
     a = crop_affine(center, side, s, aug.rotation, aug.flip)
     img = apply_color(warp_image(image, a, s), aug)
