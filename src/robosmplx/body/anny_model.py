@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -217,23 +219,11 @@ class AnnyBodyModel(BodyModel):
 
     def _init_keypoints(self, rest: dict[str, Tensor]) -> None:
         spec = build_keypoints(self, rest)
-        sources = spec["sources"]
         # Each keypoint is a bone head or one vertex: an index into concat(heads, vertices).
         nb = len(self.bone_labels)
-        index = []
-        for kind, val in sources:
-            if kind == "bone":
-                index.append(val)
-            else:
-                ids, wts = val
-                if len(ids) != 1 or abs(wts[0] - 1.0) > 1e-6:
-                    raise ModelFileError(
-                        "Anny keypoints must be bone heads or single vertices; the keypoint "
-                        "rules (build_keypoints) produced a blend"
-                    )
-                index.append(nb + ids[0])
+        index = [k.index if k.kind == "bone" else nb + k.index for k in spec.sources]
         self.register_buffer("kp_index", torch.tensor(index))
-        self.keypoint_layout = spec["layout"]
+        self.keypoint_layout = spec.layout
         lay = self.keypoint_layout
         hand_v = self.hand_part_labels >= 0
         left = rest["vertices"][:, 0] > 0
@@ -326,7 +316,24 @@ def _fps(points: Tensor, k: int, start: int) -> list[int]:
     return chosen
 
 
-def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
+@dataclass(frozen=True)
+class KeypointSource:
+    """Where one keypoint sits: the head of bone ``index`` or vertex ``index``."""
+
+    kind: Literal["bone", "vertex"]
+    index: int
+
+
+@dataclass(frozen=True)
+class AnnyKeypoints:
+    """The whole-body keypoint set: names, one source each, and the layout (subsets, flip)."""
+
+    names: tuple[str, ...]
+    sources: tuple[KeypointSource, ...]
+    layout: KeypointLayout
+
+
+def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> AnnyKeypoints:
     """Anny's 137-point whole-body set, in Hand4Whole's layout.
 
     - body (25): joints are bone heads (pelvis = root, hips = upperleg01, knees = lowerleg01,
@@ -349,16 +356,16 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
         ids = torch.tensor([bones.index(n) for n in names])
         return torch.nonzero(torch.isin(dom, ids))[:, 0]
 
-    def vert(i) -> tuple:
-        return ("verts", ([int(i)], [1.0]))
+    def vert(i) -> KeypointSource:
+        return KeypointSource("vertex", int(i))
 
     head_v = on_bones("head")
-    geo: dict[str, tuple] = {"Nose": vert(head_v[verts[head_v, 2].argmax()])}
+    geo: dict[str, KeypointSource] = {"Nose": vert(head_v[verts[head_v, 2].argmax()])}
     for side, lr, sgn in (("L", "L_", 1.0), ("R", "R_", -1.0)):
         eye_y = float(heads[bones.index(f"eye.{side}"), 1])
         band = head_v[(verts[head_v, 1] - eye_y).abs() < 0.03]
         geo[lr + "Ear"] = vert(band[(sgn * verts[band, 0]).argmax()])
-        geo[lr + "Eye"] = ("bone", bones.index(f"eye.{side}"))
+        geo[lr + "Eye"] = KeypointSource("bone", bones.index(f"eye.{side}"))
         toes = [b for b in bones if b.startswith("toe") and b.endswith("." + side)]
         foot = on_bones(f"foot.{side}", *toes)
         fz = verts[foot, 2]
@@ -368,11 +375,11 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
         low = foot[verts[foot, 1] < float(heads[bones.index(f"foot.{side}"), 1])]
         geo[lr + "Heel"] = vert(low[verts[low, 2].argmin()])
 
-    def bone(name: str):
-        return ("bone", bones.index(name))
+    def bone(name: str) -> KeypointSource:
+        return KeypointSource("bone", bones.index(name))
 
     names: list[str] = []
-    sources: list = []
+    sources: list[KeypointSource] = []
 
     def add(n, s):
         names.append(n)
@@ -403,7 +410,7 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             direction = heads[last] - heads[prev]
             cand = torch.nonzero(dom == last)[:, 0]
             proj = (verts[cand] - heads[last]) @ direction
-            add(f"{lr}{fname}_4", ("verts", ([int(cand[proj.argmax()])], [1.0])))
+            add(f"{lr}{fname}_4", vert(cand[proj.argmax()]))
     # face: symmetric FPS over front-face vertices of the head
     face_start = len(names)
     face_lab = model.face_part_labels
@@ -416,9 +423,9 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     mirrored = verts[left] * torch.tensor([-1.0, 1.0, 1.0])
     right = torch.cdist(mirrored, verts).argmin(1)
     for i, v in enumerate(left.tolist()):
-        add(f"L_Face_{i + 1}", ("verts", ([v], [1.0])))
+        add(f"L_Face_{i + 1}", vert(v))
     for i, v in enumerate(right.tolist()):
-        add(f"R_Face_{i + 1}", ("verts", ([v], [1.0])))
+        add(f"R_Face_{i + 1}", vert(v))
 
     def flip_name(n: str) -> str:
         if n.startswith("L_"):
@@ -451,4 +458,4 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             f"Anny keypoint rules gave {len(names)} points, not {NUM_KEYPOINTS}; the installed "
             "anny package differs from the one robosmplx was built for"
         )
-    return {"names": names, "sources": sources, "layout": layout}
+    return AnnyKeypoints(tuple(names), tuple(sources), layout)
