@@ -30,6 +30,7 @@ def net():
         body=dataclasses.replace(cfg.body, input_size=S),
         hand=dataclasses.replace(cfg.hand, input_size=S),
         face=dataclasses.replace(cfg.face, input_size=S),
+        source_size=None,  # twice the body crop: 128
     )
     torch.manual_seed(0)
     return build_model(cfg).eval()

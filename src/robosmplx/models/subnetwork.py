@@ -21,6 +21,7 @@ from robosmplx.models.kinds import register_kind
 from robosmplx.models.localization import LocalizationModule, PartSegmentationHead
 from robosmplx.models.outputs import Prediction
 from robosmplx.models.signature import BodySignature, group_problems
+from robosmplx.stage import STAGES
 
 Part = Literal["body", "hand", "face"]
 
@@ -109,7 +110,7 @@ def subnetwork_config(
         groups = tuple(g for g in signature.groups if g.part == "body" and g.name not in glob_names)
         joints = signature.num_keypoints
     elif part in ("hand", "face"):
-        view = "rhand" if part == "hand" else "face"
+        view = STAGES[part].view
         groups = tuple(signature.group(n) for n in signature.part_groups[view])
         joints = len(signature.part_keypoints[view])
     else:

@@ -31,10 +31,7 @@ from robosmplx.geometry.pixels import scale_pixels
 from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
-
-STAGES = ("body", "hand", "face", "wholebody")
-_VIEW = {"hand": "rhand", "face": "face"}
-_PART = {"body": "body", "wholebody": "body", "hand": "hand", "face": "face"}
+from robosmplx.stage import get_stage
 
 
 @dataclass
@@ -73,8 +70,7 @@ class Objective(nn.Module):
         box_crop_size: int | None = None,
     ):
         super().__init__()
-        if stage not in STAGES:
-            raise ConfigError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        spec = get_stage(stage)
         self.__dict__["body_model"] = body_model  # not a submodule: no weights of ours
         self.stage, self.weights, self.options = stage, weights, options
         self.focal_length = focal_length
@@ -82,7 +78,7 @@ class Objective(nn.Module):
         self.box_crop_size = box_crop_size
         layout = body_model.keypoint_layout
         self.num_keypoints = len(layout)
-        view = _VIEW.get(stage)
+        view = spec.view
         if view is None:
             kp = list(range(len(layout)))
             self.data_subset: list[int] | None = None
@@ -95,7 +91,7 @@ class Objective(nn.Module):
             self.root = kp.index(pv.root) if pv.root in kp else list(range(len(kp)))
             self.centre = True
         self.register_buffer("kp_index", torch.tensor(kp, dtype=torch.long), persistent=False)
-        part = _PART[stage]
+        part = spec.part
         labels = getattr(body_model, f"{part}_part_labels").clone().long()  # (V,)
         if view is not None:
             keep = torch.zeros_like(labels, dtype=torch.bool)
@@ -306,7 +302,7 @@ class Objective(nn.Module):
         )
 
     def _pose_group(self) -> str:
-        view = _VIEW.get(self.stage)
+        view = get_stage(self.stage).view
         names = ("body_pose",) if view is None else self.body_model.part_views[view].param_groups
         spec = self.body_model.spec
         for n in names:
