@@ -338,11 +338,17 @@ def load_backbone_weights(backbone: Backbone, path: str | Path, prefix: str = ""
     Classifier keys (:data:`CLASSIFIER_PREFIXES`) are skipped; any other missing, unexpected or
     shape-mismatched key raises :class:`CheckpointError` listing them.
     """
-    from robosmplx.models.state_dict import load_state_strict
-
     sd = read_state_dict(path)
     if prefix:
         sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
-    sd = {k: v for k, v in sd.items() if not k.startswith(CLASSIFIER_PREFIXES)}
+    load_trunk_state(backbone, sd, source=str(path))
+
+
+def load_trunk_state(backbone: Backbone, state: dict[str, Tensor], source: str) -> None:
+    """Load a published checkpoint's state dict into the trunk, classifier keys skipped; any
+    other difference raises :class:`CheckpointError` naming ``source`` and the keys."""
+    from robosmplx.models.state_dict import load_state_strict
+
+    sd = {k: v for k, v in state.items() if not k.startswith(CLASSIFIER_PREFIXES)}
     target = backbone.trunk.net if isinstance(backbone.trunk, HRNetTrunk) else backbone.trunk
-    load_state_strict(target, sd, source=f"{path} ({backbone.config.name} backbone)")
+    load_state_strict(target, sd, source=f"{source} ({backbone.config.name} backbone)")
