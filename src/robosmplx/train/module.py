@@ -16,6 +16,7 @@ from robosmplx.models.outputs import Prediction
 from robosmplx.train.config import TrainConfig
 from robosmplx.train.objective import Objective
 from robosmplx.train.stages import build_network
+from robosmplx.train.validation import validation_metrics
 
 
 class TrainModule(L.LightningModule):
@@ -83,7 +84,7 @@ class TrainModule(L.LightningModule):
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         _, pred = self._step(batch, "val")
-        metrics = self.objective.metrics(pred, batch)
+        metrics = validation_metrics(self.objective, pred, batch)
         if metrics:
             self.log_dict(
                 {f"val/{k}": v for k, v in metrics.items()}, on_epoch=True, batch_size=batch["img"].shape[0],

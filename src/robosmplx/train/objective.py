@@ -310,48 +310,6 @@ class Objective(nn.Module):
                 return n
         raise ConfigError(f"the {self.stage} stage has no rotation group for a pose representation")
 
-    # -- validation metrics -------------------------------------------------------------------
-    @torch.no_grad()
-    def metrics(self, pred: Prediction, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """Per-batch means in millimetres: ``mpjpe`` and ``pa_mpjpe`` on the stage's keypoints
-        (samples with 3D ground truth), ``pve`` when the ground-truth parameters are complete."""
-        from robosmplx.eval import metrics as M
-
-        out: dict[str, Tensor] = {}
-        dev = batch["img"].device
-        with torch.autocast(dev.type, enabled=False):
-            posed = self.pose({k: v.float() for k, v in pred.pred_params.items()})
-            gt3 = self.stage_keypoints(batch["gt_keypoints3d"].float())
-            valid = gt3[..., 3] > 0  # (B, k)
-            keep = valid.any(1)
-            if "has_keypoints3d" in batch:
-                keep = keep & (batch["has_keypoints3d"] > 0)
-            if bool(keep.any()):
-                p, g, v = posed.keypoints[keep], gt3[keep, :, :3], valid[keep]
-                root = self.root
-                if bool(v[:, [root] if isinstance(root, int) else root].all()):
-                    out["mpjpe"] = _mean(M.mpjpe(p, g, root=root, valid=v), dev)
-                out["pa_mpjpe"] = _mean(M.pa_mpjpe(p, g, valid=v), dev)
-            gt_params, has = self.ground_truth_params(batch)
-            spec_keys = {
-                f"{g.name}_rotmat" if g.kind == "rotation" else g.name
-                for g in self.body_model.spec.groups
-            }
-            if self.stage in ("body", "wholebody") and set(gt_params) == spec_keys:
-                ok = (
-                    torch.ones(posed.vertices.shape[0], dtype=torch.bool, device=dev)
-                    if has is None
-                    else has > 0
-                )
-                if bool(ok.any()):
-                    gv = self.pose(gt_params).vertices
-                    out["pve"] = _mean(M.pve(posed.vertices[ok], gv[ok]), dev)
-        return out
-
-
-def _mean(values, device) -> Tensor:
-    return torch.as_tensor(float(values.mean()), device=device)
-
 
 def _match_labels(labels: Tensor, hw: tuple[int, int]) -> Tensor:
     """(B, H, W) part labels at the logits' (h, w): nearest pixel centres for an integer factor."""
