@@ -394,7 +394,7 @@ class Predictor:
         t0 = time.perf_counter()
         b, s = len(jobs), self.crop_size
         crops = np.stack([pyramids[j.image].crop(j.region, self.source_size) for j in jobs])
-        pixels = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()  # (B, 3, R, R)
+        pixels = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float().contiguous()
         regions = torch.as_tensor(np.stack([j.region for j in jobs]), dtype=torch.float32)
         regions = regions.to(self.device)
         t0 = self._tick("crops", t0)
