@@ -1,0 +1,1 @@
+"""Landmark evidence (see types.py)."""
