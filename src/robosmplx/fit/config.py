@@ -47,7 +47,8 @@ class FitConfig:
     model is moved rigidly); ``steps``: every group; the silhouette joins for the last
     ``silhouette_steps`` of them, rendered at ``silhouette_size`` px around the person box.
     ``proxy``: fit Anny on its small topology (same skeleton and parameters, 11x fewer
-    vertices) and return parameters for the model given."""
+    vertices) and return parameters for the model given. ``threads``: the fit's tensors are
+    small, so extra CPU threads mostly add synchronisation (see docs/fitting.md)."""
 
     steps: int = 24
     rigid_steps: int = 20
@@ -68,12 +69,15 @@ class FitConfig:
     orient_from_3d: bool = True  # start the orientation from the world landmarks (Kabsch)
     limbs_from_3d: bool = True  # then turn the limbs along them (fit/kinematics.py)
     proxy: bool = True
+    threads: int | None = 1  # torch CPU threads during the fit (restored after); None: as set
     diverged_ratio: float = 1.5  # final 2D term above ratio x initial: the fit failed
 
     def __post_init__(self):
         for name in ("steps", "rigid_steps", "silhouette_steps", "min_landmarks"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fit config: {name} must be >= 0, got {getattr(self, name)}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"fit config: threads must be >= 1 or null, got {self.threads}")
         if self.silhouette_size < 8:
             raise ConfigError(
                 f"fit config: silhouette_size must be >= 8, got {self.silhouette_size}"

@@ -264,7 +264,10 @@ def fit_people(
     K = K.to(device=transl0.device, dtype=dtype)
     K = (K if K.dim() == 3 else K[None]).expand(b, 3, 3)
     weights = config.weights.as_dict()
+    threads = torch.get_num_threads()
     try:
+        if config.threads is not None and config.threads != threads:
+            torch.set_num_threads(config.threads)
         with torch.enable_grad():
             state, before, after, notes = _optimise(body, canon, transl0, K, evidence, config)
     except RoboSMPLXError:
@@ -278,6 +281,9 @@ def fit_people(
         nan = {k: float("nan") for k in (*TERMS, "total")}
         return FitResult(canon, transl0, [dict(nan) for _ in range(b)], [False] * b,
                          time.perf_counter() - start, [dict(nan) for _ in range(b)], [note] * b)  # fmt: skip
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
     ok = [n is None for n in notes]
     keep = torch.tensor(ok, device=transl0.device)
     with torch.no_grad():
@@ -379,6 +385,8 @@ def _limb_stage(state: _State, prob: _Problem) -> None:
         rot = axis_angle_to_matrix(state.theta["body_pose"])
         conf = prob.ev.body2d[..., 2] * prob.ev.has3d[:, None]  # (B, 33)
         new = turn_limbs(chain, lambda r: run(r)[0], state.orientation(), rot, prob.ev.body3d, conf)
+        if "body_pose" in prob.limits:  # a turn may leave a hinge's range: back into the box
+            new = axis_angle_to_matrix(prob.limits["body_pose"].clip(matrix_to_axis_angle(new)))
         better = error(new) < error(rot)
         theta = torch.where(
             better[:, None, None], matrix_to_axis_angle(new), state.theta["body_pose"]
