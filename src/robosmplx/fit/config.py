@@ -55,6 +55,7 @@ class FitConfig:
     lr: float = 0.03
     lr_rigid: float = 0.05
     lr_transl: float = 0.02
+    lr_vectors: float = 0.06  # betas and expression
     lr_final: float = 0.1  # the learning rates decay to this share (cosine) over ``steps``
     weights: FitWeights = field(default_factory=FitWeights)
     robust_sigma: float = 0.1  # Geman-McClure scale of body residuals, in person-box sizes
@@ -82,14 +83,9 @@ class FitConfig:
             raise ConfigError(
                 f"fit config: silhouette_size must be >= 8, got {self.silhouette_size}"
             )
-        for name in (
-            "lr",
-            "lr_rigid",
-            "lr_transl",
-            "robust_sigma",
-            "robust_sigma_parts",
-            "robust_sigma_3d",
-        ):
+        positive = ("lr", "lr_rigid", "lr_transl", "lr_vectors", "lr_final", "robust_sigma",
+                    "robust_sigma_parts", "robust_sigma_3d", "silhouette_sigma", "diverged_ratio")  # fmt: skip
+        for name in positive:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"fit config: {name} must be positive, got {getattr(self, name)}")
         bad = [k for k, v in self.weights.as_dict().items() if v < 0]

@@ -189,7 +189,8 @@ class _State:
         for v in (self.d_go, self.t, *self.theta.values(), *self.vec.values()):
             v.requires_grad_(True)
         return [
-            {"params": [self.d_go, *self.theta.values(), *self.vec.values()], "lr": cfg.lr},
+            {"params": [self.d_go, *self.theta.values()], "lr": cfg.lr},
+            {"params": list(self.vec.values()), "lr": cfg.lr_vectors},
             {"params": [self.t], "lr": cfg.lr_transl},
         ]
 
