@@ -14,6 +14,7 @@ BENCHES = {
     "train": "training images per second",
     "predict": "end-to-end seconds per image",
     "fit": "test-time fitting seconds per photo by people count",
+    "landmarks": "landmark evidence seconds per image and per model",
 }
 
 
