@@ -115,29 +115,28 @@ class LandmarkDetector:
         self, image: np.ndarray, det: Detection, passes: int = 3, max_shift: float = 0.15
     ) -> PoseLandmarks | None:
         """The body of one detection, re-run on the ROI of its own landmarks until they stop
-        moving; None when the model says nobody is there, or when the landmarks keep moving
-        (median shift above ``max_shift`` torso lengths) or are far too small for their ROI:
-        the detector's false alarms (a hand, a torso seen as a person) behave like that."""
+        moving; None when the model says nobody is there (its presence score, averaged over
+        the ROIs it saw: one ROI's score is noisy for a half-hidden person), or when the
+        landmarks keep moving (median shift above ``max_shift`` torso lengths) or are far too
+        small for their ROI: the detector's false alarms (a hand, a torso seen as a person)
+        behave like that."""
         body = self.body_from_detection(image, det)
-        if body.flag < self.min_score:
+        if body.flag < 0.5 * self.min_score:
             return None
-        shift = np.inf
+        flags, shift = [body.flag], np.inf
         for _ in range(passes - 1):
             nxt = self.body_from_landmarks(image, body)
-            if nxt.flag < self.min_score:
-                break
+            flags.append(nxt.flag)
+            if nxt.flag < 0.5 * self.min_score:
+                return None
             scale = max(_torso(body.landmarks), _torso(nxt.landmarks), 1e-6)
-            shift = (
-                float(
-                    np.median(
-                        np.linalg.norm(nxt.landmarks[:25, :2] - body.landmarks[:25, :2], axis=1)
-                    )
-                )
-                / scale
-            )
+            d = np.linalg.norm(nxt.landmarks[:25, :2] - body.landmarks[:25, :2], axis=1)
+            shift = float(np.median(d)) / scale
             body = nxt
             if shift < 0.05:
                 break
+        if float(np.mean(flags)) < self.min_score:
+            return None
         if shift > max_shift or _torso(body.landmarks) < 0.1 * body.roi.w:
             return None
         return body
