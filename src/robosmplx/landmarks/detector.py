@@ -142,14 +142,10 @@ class LandmarkDetector:
         return body
 
     def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
-        """A second opinion for crowds: faces (full-range face detector, whole image and large
-        tiles) that no body found so far explains each give a body ROI below the face, which
+        """A second opinion for crowds: faces (full-range face detector, whole image: small
+        people are the pose detector's tiles' job) that no body found so far explains each give a body ROI below the face, which
         must then settle like any detection."""
-        h, w = image.shape[:2]
         faces = self.face_detector.detect(image)
-        if self.tiles:
-            for roi in _tiles(w, h, self.tiles[:1], self.face_detector.size):
-                faces += self.face_detector.detect(image, roi)
         if not faces:
             return []
         merged = ops.weighted_nms(np.stack([f.box for f in faces]),
