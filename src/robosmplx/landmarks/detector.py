@@ -82,7 +82,7 @@ class LandmarkDetector:
             )
 
     # ---------------------------------------------------------------- people
-    def detect_people(self, image: np.ndarray, tiled: bool = True) -> list[Detection]:
+    def detect_people(self, image: np.ndarray, tiled: bool = False) -> list[Detection]:
         """Pose-detector hits on the whole image (down to ``proposal_score``: the landmark model
         then verifies each) or, with ``tiled``, on overlapping tiles for small people."""
         h, w = image.shape[:2]
