@@ -13,6 +13,7 @@ BENCHES = {
     "model": "network inference latency (CPU, batch 1)",
     "train": "training images per second",
     "predict": "end-to-end seconds per image",
+    "fit": "test-time fitting seconds per photo by people count",
     "landmarks": "landmark evidence seconds per image and per model",
 }
 
