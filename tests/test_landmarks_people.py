@@ -103,3 +103,55 @@ def test_wholebody_names_are_the_body_models():
 
     names = BODY25 + tuple(f"{s}_{f}_{k}" for s in "LR" for f in FINGERS for k in range(1, 5))
     assert names == WHOLEBODY65
+
+
+def test_tiles_never_upsample_and_overlap_by_half():
+    from robosmplx.landmarks.detector import _tiles
+
+    tiles = _tiles(512, 600, (0.6, 0.35), min_side=224.0)
+    # 0.35 x 512 = 179 px < 224: that scale is skipped; 0.6 x 512 = 307.2 px: 3 x 3 tiles
+    assert len(tiles) == 9
+    assert all(abs(t.w - 307.2) < 1e-9 and t.w == t.h for t in tiles)
+    xs = sorted({round(t.cx, 6) for t in tiles})
+    assert xs[0] == pytest.approx(153.6) and xs[-1] == pytest.approx(512 - 153.6)
+    assert xs[1] - xs[0] <= 0.5 * 307.2 + 1e-9
+    assert _tiles(320, 240, (0.6, 0.35), min_side=224.0) == []
+
+
+@needs_models
+def test_tile_hits_on_a_found_person_cost_no_landmark_call():
+    from robosmplx.landmarks import LandmarkDetector
+    from robosmplx.landmarks.detector import _explains
+    from robosmplx.landmarks.runners import Detection
+
+    det = LandmarkDetector(hands=False, face=False, segmentation=False)
+    calls = []
+    model = det.pose_landmark.model
+    det.pose_landmark.model = lambda t: calls.append(1) or model(t)
+    image = _load("synth_0004.jpg")
+    (person,) = det(image)
+    assert len(det.detect_people(image, tiled=True)) > 0  # the tiles do see the person
+    assert len(calls) <= 3  # one detection settled: the tile hits were explained
+    body = det.settle_body(image, det.detect_people(image)[0])
+    x, y, w, h = person.box
+    on = np.array([x + w / 2, y + 0.6 * h])  # the middle of the body: on its silhouette
+    hit = Detection(np.concatenate([on - 5, on + 5]), np.zeros((4, 2)), 0.9)
+    assert _explains(body, hit)
+    off = np.array([5.0, 5.0])  # the image's corner: background
+    assert not _explains(body, Detection(np.concatenate([off - 5, off + 5]), hit.keypoints, 0.9))
+
+
+@needs_models
+def test_low_score_proposals_are_verified_by_the_landmark_model():
+    from robosmplx.landmarks import LandmarkDetector
+
+    det = LandmarkDetector(tiles=(), hands=False, face=False, segmentation=False)
+    assert det.proposal_score < det.pose_detector.min_score
+    for name in ("synth_0001.jpg", "synth_0004.jpg", "synth_0005.jpg"):
+        image = _load(name)
+        low = det.pose_detector.detect(image, min_score=det.proposal_score)
+        assert len(low) >= len(det.pose_detector.detect(image))
+        assert len(det(image)) == 1, name  # the extra proposals give no ghost
+    blank = np.full((240, 320, 3), 90, np.uint8)
+    blank[::16] = 200
+    assert det(blank) == []

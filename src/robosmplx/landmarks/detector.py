@@ -52,9 +52,11 @@ class LandmarkDetector:
         segmentation: bool = True,
         tiles: tuple[float, ...] = (0.6, 0.35),
         threads: int | None = None,
+        proposal_score: float = 0.1,
     ):
         folder = require_landmarks(model_dir)
         self.max_people, self.min_score = max_people, min_score
+        self.proposal_score = min(proposal_score, detection_score)
         self.hands, self.face, self.segmentation, self.tiles = hands, face, segmentation, tiles
         self.timings: dict[str, float] = {}
         m = lambda name: _Model(name, folder, self.timings, threads)  # noqa: E731
@@ -80,16 +82,16 @@ class LandmarkDetector:
             )
 
     # ---------------------------------------------------------------- people
-    def detect_people(self, image: np.ndarray) -> list[Detection]:
-        """Pose-detector hits on the whole image and, for small people, on overlapping tiles."""
+    def detect_people(self, image: np.ndarray, tiled: bool = False) -> list[Detection]:
+        """Pose-detector hits on the whole image (down to ``proposal_score``: the landmark model
+        then verifies each) or, with ``tiled``, on overlapping tiles for small people."""
         h, w = image.shape[:2]
-        found = self.pose_detector.detect(image)
-        if self.tiles:
-            for roi in _tiles(w, h, self.tiles):
-                # a tile smaller than the detector's input is upsampled: ask for more evidence
-                upsampled = roi.w < self.pose_detector.size
-                score = max(self.pose_detector.min_score, 0.5) if upsampled else None
-                found += self.pose_detector.detect(image, roi, min_score=score)
+        if not tiled:
+            found = self.pose_detector.detect(image, min_score=self.proposal_score)
+        else:
+            found = []
+            for roi in _tiles(w, h, self.tiles, self.pose_detector.size):
+                found += self.pose_detector.detect(image, roi)
         if not found:
             return []
         boxes = np.stack([d.box for d in found])
@@ -113,42 +115,37 @@ class LandmarkDetector:
         self, image: np.ndarray, det: Detection, passes: int = 3, max_shift: float = 0.15
     ) -> PoseLandmarks | None:
         """The body of one detection, re-run on the ROI of its own landmarks until they stop
-        moving; None when the model says nobody is there, or when the landmarks keep moving
-        (median shift above ``max_shift`` torso lengths) or are far too small for their ROI:
-        the detector's false alarms (a hand, a torso seen as a person) behave like that."""
+        moving; None when the model says nobody is there (its presence score, averaged over
+        the ROIs it saw: one ROI's score is noisy for a half-hidden person), or when the
+        landmarks keep moving (median shift above ``max_shift`` torso lengths) or are far too
+        small for their ROI: the detector's false alarms (a hand, a torso seen as a person)
+        behave like that."""
         body = self.body_from_detection(image, det)
-        if body.flag < self.min_score:
+        if body.flag < 0.5 * self.min_score:
             return None
-        shift = np.inf
+        flags, shift = [body.flag], np.inf
         for _ in range(passes - 1):
             nxt = self.body_from_landmarks(image, body)
-            if nxt.flag < self.min_score:
-                break
+            flags.append(nxt.flag)
+            if nxt.flag < 0.5 * self.min_score:
+                return None
             scale = max(_torso(body.landmarks), _torso(nxt.landmarks), 1e-6)
-            shift = (
-                float(
-                    np.median(
-                        np.linalg.norm(nxt.landmarks[:25, :2] - body.landmarks[:25, :2], axis=1)
-                    )
-                )
-                / scale
-            )
+            d = np.linalg.norm(nxt.landmarks[:25, :2] - body.landmarks[:25, :2], axis=1)
+            shift = float(np.median(d)) / scale
             body = nxt
             if shift < 0.05:
                 break
+        if float(np.mean(flags)) < self.min_score:
+            return None
         if shift > max_shift or _torso(body.landmarks) < 0.1 * body.roi.w:
             return None
         return body
 
     def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
-        """A second opinion for crowds: faces (full-range face detector, whole image and large
-        tiles) that no body found so far explains each give a body ROI below the face, which
+        """A second opinion for crowds: faces (full-range face detector, whole image: small
+        people are the pose detector's tiles' job) that no body found so far explains each give a body ROI below the face, which
         must then settle like any detection."""
-        h, w = image.shape[:2]
         faces = self.face_detector.detect(image)
-        if self.tiles:
-            for roi in _tiles(w, h, self.tiles[:1]):
-                faces += self.face_detector.detect(image, roi)
         if not faces:
             return []
         merged = ops.weighted_nms(np.stack([f.box for f in faces]),
@@ -254,11 +251,14 @@ class LandmarkDetector:
         image = _check_image(image)
         h, w = image.shape[:2]
         bodies: list[PoseLandmarks] = []
-        for det in self.detect_people(image):  # best first
-            if not any(_explains(b, det) for b in bodies):
-                body = self.settle_body(image, det)
-                if body is not None:
-                    bodies.append(body)
+        # the whole image first (it sees big people whole), then tiles for what it could not
+        # see; a hit that a person found so far explains costs no landmark call
+        for tiled in (False, True)[: 1 + bool(self.tiles)]:
+            for det in self.detect_people(image, tiled):  # best first
+                if not any(_explains(b, det) for b in bodies):
+                    body = self.settle_body(image, det)
+                    if body is not None:
+                        bodies.append(body)
         if self.face_detector is not None:
             bodies += self.bodies_from_faces(image, bodies)
         bodies = dedupe_bodies(bodies)[: self.max_people]
@@ -336,13 +336,17 @@ def seen_on_body(cand: PoseLandmarks, other: PoseLandmarks) -> bool:
     partly hidden behind another has their visible points on their own pixels.)"""
     seen = cand.landmarks[:25, 3] > 0.5
     seen[0] = True
-    pts = cand.landmarks[:25][seen, :2]
-    t = ops.apply_affine(other.to_tensor, pts)  # in the other's ROI crop
-    n = other.mask_tensor.shape[0]
+    on = _on_mask(other, cand.landmarks[:25][seen, :2])
+    return bool(on[0]) and float(on.mean()) > 0.8
+
+
+def _on_mask(body: PoseLandmarks, points: np.ndarray) -> np.ndarray:
+    """Which image points (N, 2) lie on the body's segmentation (> 0.5)."""
+    t = ops.apply_affine(body.to_tensor, points)  # in the body's ROI crop
+    n = body.mask_tensor.shape[0]
     ij = np.clip(np.floor(t).astype(int), 0, n - 1)
     inside = (t >= 0).all(1) & (t < n).all(1)
-    on = inside & (other.mask_tensor[ij[:, 1], ij[:, 0]] > 0.5)
-    return bool(on[0]) and float(on.mean()) > 0.8
+    return inside & (body.mask_tensor[ij[:, 1], ij[:, 0]] > 0.5)
 
 
 def dedupe_bodies(bodies: list[PoseLandmarks], min_quality: float = 0.0) -> list[PoseLandmarks]:
@@ -358,11 +362,15 @@ def dedupe_bodies(bodies: list[PoseLandmarks], min_quality: float = 0.0) -> list
 
 def _explains(body: PoseLandmarks, det: Detection) -> bool:
     """Whether a settled body already accounts for a detection: its nose lies in the
-    detection's box (the detector's box surrounds the face) grown by half."""
+    detection's box (the detector's box surrounds the face) grown by half, or the detection's
+    face centre lies on the body's silhouette (the detector seeing a person in a pattern of
+    that body: the post-hoc test of :func:`seen_on_body`, before any landmark call)."""
     lo, hi = det.box[:2], det.box[2:]
     pad = 0.25 * (hi - lo)
     nose = body.landmarks[0, :2]
-    return bool(np.all(nose >= lo - pad) and np.all(nose <= hi + pad))
+    if np.all(nose >= lo - pad) and np.all(nose <= hi + pad):
+        return True
+    return bool(_on_mask(body, ((lo + hi) / 2)[None])[0])
 
 
 def _torso(lm: np.ndarray) -> float:
@@ -371,10 +379,11 @@ def _torso(lm: np.ndarray) -> float:
     return float(np.hypot(*(sh - hip)))
 
 
-def _tiles(w: int, h: int, scales=(0.6, 0.35), min_side: float = 96.0) -> list[Roi]:
+def _tiles(w: int, h: int, scales=(0.6, 0.35), min_side: float = 224.0) -> list[Roi]:
     """Overlapping square tiles for the detector's second pass (small people): per scale, tiles
-    of that fraction of the short side, overlapping by half; none smaller than the detector's
-    input (``min_side``): upsampled tiles make it see people in patterns."""
+    of that fraction of the short side, overlapping by half; none smaller than ``min_side``
+    (the detector's input): an upsampled tile shows the detector no pixel the whole image did
+    not, and makes it see people in patterns."""
     out = []
     for scale in scales:
         side = scale * min(w, h)
