@@ -99,7 +99,7 @@ def test_wholebody_layout_maps_by_meaning():
 
 
 def test_wholebody_names_are_the_body_models():
-    from robosmplx.body.smplx_family import BODY25, FINGERS
+    from robosmplx.names import BODY25, FINGERS
 
     names = BODY25 + tuple(f"{s}_{f}_{k}" for s in "LR" for f in FINGERS for k in range(1, 5))
     assert names == WHOLEBODY65

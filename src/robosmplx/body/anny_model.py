@@ -39,6 +39,7 @@ from robosmplx.body.base import (
     PartView,
 )
 from robosmplx.errors import ConfigError, ModelFileError
+from robosmplx.names import FINGERS
 
 # Anny's frame (Z up, facing -Y, left at +X) -> canonical (Y up, facing +Z, left at +X).
 ANNY_TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -49,7 +50,6 @@ BODY_BONES = (
     "clavicle.L", "clavicle.R", "head", "shoulder01.L", "shoulder01.R", "upperarm01.L",
     "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R",
 )  # fmt: skip
-FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")  # Anny finger1..finger5
 FACE_POINTS_PER_SIDE = 36  # face keypoints on each side (farthest-point sampled, mirrored)
 NUM_KEYPOINTS = 25 + 2 * 20 + 2 * FACE_POINTS_PER_SIDE  # body, hands, face: 137
 

@@ -44,15 +44,10 @@ from robosmplx.body.base import (
 )
 from robosmplx.body.smplx_files import ModelArrays, check_model_files, read_family_arrays
 from robosmplx.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from robosmplx.names import BODY25, FINGERS, hand20
 
 __all__ = ["SMPLXFamilyModel", "check_model_files", "load_smplx_family"]
 
-BODY25 = (
-    "Pelvis", "L_Hip", "R_Hip", "L_Knee", "R_Knee", "L_Ankle", "R_Ankle", "Neck", "L_Shoulder",
-    "R_Shoulder", "L_Elbow", "R_Elbow", "L_Wrist", "R_Wrist", "L_Big_toe", "L_Small_toe",
-    "L_Heel", "R_Big_toe", "R_Small_toe", "R_Heel", "L_Ear", "R_Ear", "L_Eye", "R_Eye", "Nose",
-)  # fmt: skip
-FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")
 # The 68 face landmarks in 300-W order (point 1 first), named for the person's sides.
 IBUG68 = (
     *(f"R_Contour_{i}" for i in range(1, 9)), "Chin", *(f"L_Contour_{i}" for i in range(8, 0, -1)),
@@ -84,11 +79,6 @@ EXTRA_NAMES = {
     **{f"{s.lower()}{f.lower()}": f"{s}_{f}_4" for s in ("L", "R") for f in FINGERS},
 }  # fmt: skip
 MANO_TIPS = {f.lower(): f"R_{f}_4" for f in FINGERS}
-
-
-def hand20(side: str) -> tuple[str, ...]:
-    """The 20 finger keypoints of one hand: 4 per finger, thumb first, tip last."""
-    return tuple(f"{side}_{f}_{k}" for f in FINGERS for k in range(1, 5))
 
 
 def _model_hand(side: str) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from robosmplx.errors import DataError
-from robosmplx.landmarks.layout import FINGERS, WHOLEBODY65
+from robosmplx.names import FINGERS, WHOLEBODY65
 
 COCO17 = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",

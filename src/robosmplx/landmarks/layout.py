@@ -14,16 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from robosmplx.landmarks.types import BODY_INDEX, HAND_INDEX, PersonEvidence
+from robosmplx.names import WHOLEBODY65
 
-# The first 65 names of the project's 137-point whole-body set (the same for Anny and SMPL-X):
-# 25 body points, then 4 points per finger (L then R; thumb, index, middle, ring, pinky).
-BODY25 = (
-    "Pelvis", "L_Hip", "R_Hip", "L_Knee", "R_Knee", "L_Ankle", "R_Ankle", "Neck", "L_Shoulder",
-    "R_Shoulder", "L_Elbow", "R_Elbow", "L_Wrist", "R_Wrist", "L_Big_toe", "L_Small_toe",
-    "L_Heel", "R_Big_toe", "R_Small_toe", "R_Heel", "L_Ear", "R_Ear", "L_Eye", "R_Eye", "Nose",
-)  # fmt: skip
-FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")
-WHOLEBODY65 = BODY25 + tuple(f"{s}_{f}_{k}" for s in "LR" for f in FINGERS for k in range(1, 5))
+__all__ = ["WHOLEBODY65", "wholebody_keypoints"]
 
 _SIDE = {"L": "left", "R": "right"}
 _BODY_SAME = {"Hip": "hip", "Knee": "knee", "Ankle": "ankle", "Shoulder": "shoulder",
