@@ -36,6 +36,21 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         choices=["obj", "ply", "glb", "none"],
         help="mesh files per person (default obj; 'none' for no meshes)",
     )
+    p.add_argument(
+        "--camera",
+        default="world",
+        choices=["world", "camera"],
+        help="frame of the mesh files: world (metres, Y up, camera at the origin looking "
+        "down -Z; default) or camera (OpenCV: Y down, Z forward); parameters are always in "
+        "the camera frame",
+    )
+    p.add_argument(
+        "--focal",
+        type=float,
+        default=None,
+        help="the photos' focal length in pixels of the original image (default: from EXIF, "
+        "else the image diagonal, a 53-degree diagonal field of view)",
+    )
     p.add_argument("--no-render", action="store_true", help="skip overlay and side-view pictures")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
@@ -90,6 +105,7 @@ def build_predictor(args, detector=None):
         detector=detector,
         detector_threshold=getattr(args, "det_threshold", 0.5),
         max_side=getattr(args, "max_side", 4096),
+        focal=getattr(args, "focal", None),
     )
 
 
@@ -173,6 +189,7 @@ def run(args) -> int:
         render=not args.no_render,
         smooth=not args.no_smooth,
         video_meshes=args.video_meshes,
+        frame=args.camera,
     )
     with Progress(len(files), not (args.quiet or args.json)) as bar:
         reports = process_inputs(

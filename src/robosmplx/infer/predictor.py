@@ -25,8 +25,10 @@ from robosmplx.infer.cropping import (
     crop_boxes_to_image,
     crop_camera,
     crop_region,
+    image_intrinsics,
     keypoint_agreement,
     person_box_problem,
+    reexpress_translation,
     scale_intrinsics,
     scale_pixels,
     source_to_body_affine,
@@ -101,7 +103,9 @@ class PersonResult:
 @dataclass
 class ImagePrediction:
     """Everything predicted for one image: people kept, people dropped (one reason each), the
-    decoded RGB image and its scale (loaded pixels per original pixel), loading notes."""
+    decoded RGB image and its scale (loaded pixels per original pixel), loading notes; ``K``
+    (3, 3) the one camera every person stands in (original pixels) and where its focal length
+    came from (``option``, ``exif`` or ``prior``)."""
 
     people: list[PersonResult]
     image: np.ndarray
@@ -109,6 +113,8 @@ class ImagePrediction:
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    K: np.ndarray | None = None
+    focal_source: str = "prior"
 
 
 @dataclass
@@ -120,6 +126,7 @@ class _Job:
     bbox: np.ndarray
     source: str
     refine: bool
+    camera: np.ndarray | None = None  # (3, 3) the image's intrinsics, loaded pixels
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -166,7 +173,8 @@ class Predictor:
     the box of the previous pass's body keypoints). batch_size: crops per network call.
     min_score: drop people whose keypoint agreement is lower. detector: an object with
     ``detect(image) -> (N, 5)`` (see :mod:`robosmplx.infer.detector`), used when no boxes are
-    given.
+    given. focal: the photos' focal length in pixels (default: EXIF, else the image diagonal;
+    see docs/inference.md).
     """
 
     def __init__(
@@ -181,13 +189,14 @@ class Predictor:
         detector=None,
         detector_threshold: float = 0.5,
         max_side: int = MAX_SIDE,
+        focal: float | None = None,
     ):
         from robosmplx.infer.loading import load_for_inference
 
         device_ = resolve_device(device)
         net, body, info = load_for_inference(checkpoint, body_model, model_dir, str(device_))
         self._setup(net, body, info, device_, rounds, batch_size, min_score, detector,
-                    detector_threshold, max_side)  # fmt: skip
+                    detector_threshold, max_side, focal)  # fmt: skip
 
     @classmethod
     def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
@@ -202,7 +211,7 @@ class Predictor:
         self = cls.__new__(cls)
         info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
         defaults = {"rounds": 2, "batch_size": 8, "min_score": 0.0, "detector": None,
-                    "detector_threshold": 0.5, "max_side": MAX_SIDE}  # fmt: skip
+                    "detector_threshold": 0.5, "max_side": MAX_SIDE, "focal": None}  # fmt: skip
         unknown = set(options) - set(defaults)
         if unknown:
             raise ConfigError(f"Predictor.from_network: unknown options {sorted(unknown)}")
@@ -211,9 +220,12 @@ class Predictor:
         return self
 
     def _setup(self, net, body, info, device, rounds, batch_size, min_score, detector,
-               detector_threshold, max_side) -> None:  # fmt: skip
+               detector_threshold, max_side, focal=None) -> None:  # fmt: skip
         if rounds < 1 or batch_size < 1:
             raise ConfigError(f"rounds and batch_size must be >= 1 (got {rounds}, {batch_size})")
+        if focal is not None and not (np.isfinite(focal) and focal > 0):
+            raise ConfigError(f"focal must be a positive number of pixels (got {focal})")
+        self.focal = focal
         self.device, self.net, self.body, self.info = device, net, body, info
         cfg = self.net.config
         self.crop_size = cfg.body.input_size
@@ -221,6 +233,7 @@ class Predictor:
         self.affine = source_to_body_affine(self.source_size, self.crop_size).to(self.device)
         layout = self.body.keypoint_layout
         self.body_idx = torch.as_tensor(layout.subsets["body"], device=self.device)
+        self.root = layout.roots["body"]
         self.rotation_groups = [g.name for g in self.body.spec.groups if g.kind == "rotation"]
         self.rounds, self.batch_size, self.min_score = rounds, batch_size, min_score
         self.detector, self.detector_threshold = detector, detector_threshold
@@ -266,8 +279,11 @@ class Predictor:
         pyramids = [ImagePyramid(im.pixels) for im in loaded]
         jobs: list[_Job] = []
         outs = [ImagePrediction([], im.pixels, im.scale, im.path, list(im.notes)) for im in loaded]
+        cameras = [self._camera(im, out) for im, out in zip(loaded, outs)]
         for i, (im, b) in enumerate(zip(loaded, boxes)):
             jobs += self._initial_jobs(i, im, b, outs[i])
+        for job in jobs:
+            job.camera = cameras[job.image]
         # A pass that another round will follow only needs the next box: the light pass takes
         # it from the heatmap joints and skips the body model (the mesh box where those are
         # degenerate, in which case the pass is full and may end the refinement).
@@ -293,6 +309,17 @@ class Predictor:
         for job, r in zip(jobs, raw):
             self._keep(outs[job.image], loaded[job.image], job, r)
         return outs
+
+    def _camera(self, im: LoadedImage, out: ImagePrediction) -> np.ndarray:
+        """The image's one camera: sets ``out.K`` (original pixels) and ``out.focal_source``;
+        returns it in loaded pixels."""
+        h, w = im.pixels.shape[:2]
+        w0, h0 = round(w / im.scale), round(h / im.scale)
+        focal, out.focal_source = self.focal, "option"
+        if focal is None:
+            focal, out.focal_source = im.focal, "exif" if im.focal is not None else "prior"
+        out.K = image_intrinsics(w0, h0, focal)
+        return scale_intrinsics(out.K, im.scale)
 
     def _initial_jobs(self, i: int, im: LoadedImage, boxes, out: ImagePrediction) -> list[_Job]:
         h, w = im.pixels.shape[:2]
@@ -334,7 +361,7 @@ class Predictor:
                 params=r["params"],
                 rotmats=r["rotmats"],
                 transl=r["transl"],
-                K=scale_intrinsics(r["K"], s).astype(np.float32),
+                K=out.K.astype(np.float32),
                 vertices=r["vertices"],
                 keypoints3d=r["keypoints3d"],
                 keypoints2d=scale_pixels(r["keypoints2d"], s).astype(np.float32),
@@ -397,7 +424,13 @@ class Predictor:
             return [{"refine_box": jbox[i]} for i in range(b)]
         params = {k: v.float() for k, v in pred.pred_params.items()}
         body = self.body(**params)
-        transl, k_img = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
+        # the crop camera as a far virtual camera, then re-expressed in the image's one camera
+        # (CLIFF's conversion: depth 2 f / (s * region side), exact at the body root)
+        t_virtual, k_virtual = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
+        k_img = torch.as_tensor(np.stack([j.camera for j in jobs]), dtype=torch.float32)
+        k_img = k_img.to(self.device)  # (B, 3, 3)
+        root = body.keypoints[:, self.root]  # (B, 3)
+        transl = reexpress_translation(t_virtual, root, k_virtual, k_img)  # (B, 3)
         verts = body.vertices + transl[:, None]  # (B, V, 3)
         kp3 = body.keypoints + transl[:, None]  # (B, K, 3)
         uv = project(kp3, k_img)  # (B, K, 2) image px
