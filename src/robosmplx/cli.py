@@ -59,6 +59,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "body models available, parameter sizes, network parameter and FLOP counts",
         "robosmplx info --json\n  robosmplx info --model paper --json",
     ),
+    "landmarks": (
+        "robosmplx.landmarks.cli",
+        "fetch the pretrained landmark models once; run them on images (JSON)",
+        "robosmplx landmarks fetch\n  robosmplx landmarks run photo.jpg",
+    ),
+    "eval-real": (
+        "robosmplx.eval.real",
+        "score predict outputs against COCO-style 2D keypoints of real photos (JSON)",
+        "robosmplx eval-real real-dev/ results/ --json",
+    ),
     "bench": (
         "robosmplx.bench.cli",
         "performance benchmarks (JSON out)",

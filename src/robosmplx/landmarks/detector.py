@@ -1,0 +1,261 @@
+"""Every person of an image with body, hand and face landmarks and a mask.
+
+Pipeline per image: the pose detector on the whole (letterboxed) image and on overlapping tiles
+finds people by their face/upper body; each detection gives a rotated body ROI for the pose
+landmark model, which is run twice (the second time on the ROI its own landmarks give). People
+found twice are merged by landmark overlap. Each person's hands come from ROIs built from that
+person's own wrist/index/pinky landmarks (re-cropped by the hand re-crop model, then refined
+from the hand's landmarks), the face from the person's face landmarks, refined from the mesh.
+So hands and face belong to the right person and side by construction.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from robosmplx.landmarks import ops
+from robosmplx.landmarks.models import require_landmarks
+from robosmplx.landmarks.ops import Roi
+from robosmplx.landmarks.runners import (
+    Detection,
+    PointLandmarker,
+    PointSet,
+    PoseLandmarker,
+    PoseLandmarks,
+    SsdDetector,
+    _Model,
+)
+from robosmplx.landmarks.types import BODY_INDEX, NUM_FACE, PersonEvidence
+
+_SIDES = ("left", "right")
+# Pose landmarks that define a hand region: wrist, pinky, index (per side).
+_HAND_POSE = {s: tuple(BODY_INDEX[f"{s}_{n}"] for n in ("wrist", "pinky", "index")) for s in _SIDES}
+# Face mesh points that set the face ROI's rotation: the outer eye corners.
+_FACE_EYES = (33, 263)
+
+
+class LandmarkDetector:
+    """Run the landmark models on RGB uint8 images: ``detector(image) -> [PersonEvidence]``."""
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        max_people: int = 20,
+        min_score: float = 0.5,
+        hands: bool = True,
+        face: bool = True,
+        segmentation: bool = True,
+        tiles: bool = True,
+        threads: int | None = None,
+    ):
+        folder = require_landmarks(model_dir)
+        self.max_people, self.min_score = max_people, min_score
+        self.hands, self.face, self.segmentation, self.tiles = hands, face, segmentation, tiles
+        self.timings: dict[str, float] = {}
+        m = lambda name: _Model(name, folder, self.timings, threads)  # noqa: E731
+        self.pose_detector = SsdDetector(
+            m("pose_detector"), 224, (8, 16, 32, 32, 32), 4, (-1.0, 1.0), min_score
+        )
+        self.pose_landmark = PoseLandmarker(m("pose_landmark"))
+        if hands:
+            self.hand_recrop = PointLandmarker(m("hand_recrop"), 256, 2, 2)
+            self.hand_landmark = PointLandmarker(m("hand_landmark"), 224, 21, 3)
+        if face:
+            self.face_landmark = PointLandmarker(
+                m("face_landmark"), 192, NUM_FACE, 3, flag_sigmoid=True
+            )
+
+    # ---------------------------------------------------------------- people
+    def detect_people(self, image: np.ndarray) -> list[Detection]:
+        """Pose-detector hits on the whole image and, for small people, on overlapping tiles."""
+        h, w = image.shape[:2]
+        found = self.pose_detector.detect(image)
+        if self.tiles:
+            for roi in _tiles(w, h):
+                found += self.pose_detector.detect(image, roi)
+        if not found:
+            return []
+        boxes = np.stack([d.box for d in found])
+        kps = np.stack([d.keypoints for d in found])
+        scores = np.array([d.score for d in found])
+        merged = ops.weighted_nms(boxes, kps, scores, 0.3)
+        return [Detection(b, k, s) for b, k, s in merged]
+
+    def body_from_detection(self, image: np.ndarray, det: Detection) -> PoseLandmarks:
+        """The pose landmark model on the detection's ROI (hip centre, full-body circle)."""
+        roi = ops.alignment_roi(det.keypoints[0], det.keypoints[1], 90.0)
+        return self.pose_landmark(image, ops.transform_roi(roi, 1.25, 1.25))
+
+    def body_from_landmarks(self, image: np.ndarray, prev: PoseLandmarks) -> PoseLandmarks:
+        """The pose landmark model again, on the ROI its previous landmarks define."""
+        lm = prev.landmarks
+        roi = ops.alignment_roi(lm[33, :2], lm[34, :2], 90.0)
+        return self.pose_landmark(image, ops.transform_roi(roi, 1.25, 1.25))
+
+    # ---------------------------------------------------------------- parts
+    def hand_from_pose(self, image: np.ndarray, body: np.ndarray, side: str) -> PointSet | None:
+        """Hand landmarks for one side of a person, from that person's pose landmarks."""
+        wrist, pinky, index = (body[i, :2] for i in _HAND_POSE[side])
+        middle = (2.0 * index + pinky) / 3.0
+        size = 2.0 * float(np.hypot(*(middle - wrist)))
+        if not size > 1.0:
+            return None
+        roi = Roi(
+            float(middle[0]), float(middle[1]), size, size, ops.rotation_from(wrist, middle, 90.0)
+        )
+        roi = ops.transform_roi(roi, 2.7, 2.7, shift_y=-0.1)
+        rec = self.hand_recrop(image, roi).points
+        roi = ops.alignment_roi(rec[0, :2], rec[1, :2], -90.0)
+        roi = ops.transform_roi(roi, 1.0, 1.0, shift_y=-0.1)
+        if not roi.w > 1.0:
+            return None
+        hand = self.hand_landmark(image, roi)
+        if hand.flag < 0.5:
+            return hand
+        return self.hand_landmark(image, hand_roi(hand.points))
+
+    def face_from_pose(self, image: np.ndarray, body: np.ndarray) -> PointSet | None:
+        """Face mesh for a person: a ROI from the pose's face landmarks, then from the mesh."""
+        pts = body[:11, :2]
+        rot = ops.rotation_from(
+            body[BODY_INDEX["right_eye"], :2], body[BODY_INDEX["left_eye"], :2], 0.0
+        )
+        roi = ops.transform_roi(ops.points_roi(pts, 0.0), 2.0, 2.0)
+        roi = Roi(roi.cx, roi.cy, roi.w, roi.h, rot)
+        if not roi.w > 1.0:
+            return None
+        face = self.face_landmark(image, roi)
+        if face.flag < 0.5:
+            return face
+        return self.face_landmark(image, face_roi(face.points))
+
+    # ---------------------------------------------------------------- all
+    def __call__(self, image: np.ndarray) -> list[PersonEvidence]:
+        """Every person found, in a stable order (left to right by box centre x)."""
+        image = _check_image(image)
+        h, w = image.shape[:2]
+        bodies: list[PoseLandmarks] = []
+        for det in self.detect_people(image):
+            body = self.body_from_detection(image, det)
+            if body.flag < self.min_score:
+                continue
+            again = self.body_from_landmarks(image, body)
+            bodies.append(again if again.flag >= self.min_score else body)
+        bodies = dedupe_bodies(bodies)[: self.max_people]
+        people = [self._person(image, b) for b in bodies]
+        people.sort(key=lambda p: (p.box[0] + p.box[2] / 2, p.box[1]))
+        return people
+
+    def _person(self, image: np.ndarray, body: PoseLandmarks) -> PersonEvidence:
+        h, w = image.shape[:2]
+        lm = body.landmarks[:33]
+        body2d = np.concatenate([lm[:, :2] - 0.5, lm[:, 3:4]], axis=1)  # pixel centres
+        person = PersonEvidence(
+            box=np.zeros(4), score=body.flag, body2d=body2d, body3d=body.world[:33].copy()
+        )
+        if self.hands:
+            for side in _SIDES:
+                wrist_vis = lm[_HAND_POSE[side][0], 3]
+                hand = self.hand_from_pose(image, lm, side) if wrist_vis > 0.1 else None
+                if hand is not None and hand.flag >= 0.5:
+                    pts = np.concatenate(
+                        [hand.points[:, :2] - 0.5, np.full((21, 1), hand.flag)], axis=1
+                    )
+                    person.hands[side] = pts
+                    person.part_boxes[side[0] + "hand"] = _xywh(pts[:, :2], w, h)
+        if self.face:
+            face = self.face_from_pose(image, lm)
+            if face is not None and face.flag >= 0.5:
+                person.face2d = np.concatenate(
+                    [face.points[:, :2] - 0.5, np.full((NUM_FACE, 1), face.flag)], axis=1
+                )
+                person.part_boxes["face"] = _xywh(person.face2d[:, :2], w, h)
+        if self.segmentation:
+            person.mask = body.mask(h, w)
+        seen = body2d[body2d[:, 2] >= 0.5, :2]
+        pts = [seen if len(seen) >= 2 else body2d[:, :2]]
+        pts += [v[:, :2] for v in person.hands.values()]
+        person.box = _xywh(np.concatenate(pts), w, h)
+        return person
+
+
+def hand_roi(points: np.ndarray) -> Roi:
+    """The hand ROI that 21 hand landmarks define (palm-oriented, scale 2, shifted to the
+    fingers), as the hand tracking graph builds it."""
+    p = points[:, :2]
+    mcp = (p[5] + p[13]) / 2
+    mcp = (mcp + p[9]) / 2
+    rot = ops.rotation_from(p[0], mcp, 90.0)
+    partial = p[[0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18]]
+    return ops.transform_roi(ops.points_roi(partial, rot), 2.0, 2.0, shift_y=-0.1)
+
+
+def face_roi(points: np.ndarray) -> Roi:
+    """The face ROI that the 468 mesh points define (eye-aligned, scale 1.5)."""
+    p = points[:, :2]
+    box = np.concatenate([p.min(0), p.max(0)])
+    return ops.transform_roi(ops.box_roi(box, p[_FACE_EYES[0]], p[_FACE_EYES[1]], 0.0), 1.5, 1.5)
+
+
+def dedupe_bodies(bodies: list[PoseLandmarks], threshold: float = 0.15) -> list[PoseLandmarks]:
+    """Drop a person whose landmarks lie on a better-scored person's (same person found twice).
+
+    Two people are the same when the median distance of their torso and head landmarks,
+    relative to the larger torso size, is below ``threshold``."""
+    order = sorted(range(len(bodies)), key=lambda i: -bodies[i].flag)
+    kept: list[PoseLandmarks] = []
+    core = list(range(0, 13)) + [23, 24]
+    for i in order:
+        b = bodies[i]
+        if all(_distance(b.landmarks, k.landmarks, core) > threshold for k in kept):
+            kept.append(b)
+    return kept
+
+
+def _distance(a: np.ndarray, b: np.ndarray, idx: list[int]) -> float:
+    scale = max(_torso(a), _torso(b), 1e-6)
+    d = np.linalg.norm(a[idx, :2] - b[idx, :2], axis=1)
+    return float(np.median(d)) / scale
+
+
+def _torso(lm: np.ndarray) -> float:
+    sh = (lm[11, :2] + lm[12, :2]) / 2
+    hip = (lm[23, :2] + lm[24, :2]) / 2
+    return float(np.hypot(*(sh - hip)))
+
+
+def _tiles(w: int, h: int) -> list[Roi]:
+    """Overlapping square tiles for a second detector pass (small people): 2 per short side,
+    as many as needed on the long side, each 60 % of the short side."""
+    side = 0.6 * min(w, h)
+    if side < 64:
+        return []
+    out = []
+    nx = max(2, math.ceil((w - side) / (0.5 * side)) + 1)
+    ny = max(2, math.ceil((h - side) / (0.5 * side)) + 1)
+    for j in range(ny):
+        for i in range(nx):
+            cx = side / 2 + i * (w - side) / (nx - 1)
+            cy = side / 2 + j * (h - side) / (ny - 1)
+            out.append(Roi(cx, cy, side, side))
+    return out
+
+
+def _xywh(points: np.ndarray, w: int, h: int) -> np.ndarray:
+    lo = np.clip(points.min(0), -0.5, [w - 0.5, h - 0.5])
+    hi = np.clip(points.max(0), -0.5, [w - 0.5, h - 0.5])
+    return np.array([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]], np.float64)
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    from robosmplx.errors import InputError
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(
+            f"landmarks need an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}"
+        )
+    return np.ascontiguousarray(image)

@@ -1,0 +1,194 @@
+"""The pretrained landmark models: where they live, how they arrive, how they are opened.
+
+The models are the ``.tflite`` files that the ``mediapipe==0.10.21`` wheel ships (Apache-2.0).
+``robosmplx landmarks fetch`` downloads that wheel with pip (``--no-deps``: the package itself is
+never installed, its numpy<2 / protobuf<5 pins would break the environment), extracts only the
+files below into ``$ROBOSMPLX_CACHE_DIR/landmarks`` and checks their pinned SHA-256 digests.
+They run on Google's LiteRT runtime (``ai-edge-litert``, the ``landmarks`` extra).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from robosmplx.errors import ConfigError
+
+MEDIAPIPE_VERSION = "0.10.21"
+INSTALL_HINT = 'pip install -e ".[landmarks]" && robosmplx landmarks fetch'
+
+# name -> (path inside the mediapipe wheel, sha256 of the file)
+MODELS: dict[str, tuple[str, str]] = {
+    "pose_detector": (
+        "mediapipe/modules/pose_detection/pose_detection.tflite",
+        "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    ),
+    "pose_landmark": (
+        "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    ),
+    "palm_detector": (
+        "mediapipe/modules/palm_detection/palm_detection_full.tflite",
+        "1b14e9422c6ad006cde6581a46c8b90dd573c07ab7f3934b5589e7cea3f89a54",
+    ),
+    "hand_landmark": (
+        "mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
+        "11c272b891e1a99ab034208e23937a8008388cf11ed2a9d776ed3d01d0ba00e3",
+    ),
+    "hand_recrop": (
+        "mediapipe/modules/holistic_landmark/hand_recrop.tflite",
+        "67d996ce96f9d36fe17d2693022c6da93168026ab2f028f9e2365398d8ac7d5d",
+    ),
+    "face_detector": (
+        "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+        "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    ),
+    "face_landmark": (
+        "mediapipe/modules/face_landmark/face_landmark.tflite",
+        "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    ),
+    "selfie_segmentation": (
+        "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+        "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    ),
+}
+LICENSE_NAME = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
+
+
+def default_model_dir() -> Path:
+    """``$ROBOSMPLX_LANDMARKS_DIR``, else ``$ROBOSMPLX_CACHE_DIR/landmarks``, else
+    ``~/.cache/robosmplx/landmarks``."""
+    if os.environ.get("ROBOSMPLX_LANDMARKS_DIR"):
+        return Path(os.environ["ROBOSMPLX_LANDMARKS_DIR"]).expanduser()
+    root = os.environ.get("ROBOSMPLX_CACHE_DIR")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "robosmplx"
+    return base / "landmarks"
+
+
+def model_path(name: str, model_dir: str | Path | None = None) -> Path:
+    return Path(model_dir or default_model_dir()) / Path(MODELS[name][0]).name
+
+
+def runtime_available() -> bool:
+    try:
+        return importlib.util.find_spec("ai_edge_litert") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def landmarks_available(model_dir: str | Path | None = None) -> str | None:
+    """None when the landmark models can run, else one line: what is missing and what to run."""
+    if not runtime_available():
+        return f"the LiteRT runtime (ai-edge-litert) is not installed: run {INSTALL_HINT}"
+    folder = Path(model_dir or default_model_dir())
+    missing = [n for n in MODELS if not model_path(n, folder).is_file()]
+    if missing:
+        return (
+            f"landmark model files missing in {folder} ({', '.join(missing)}): "
+            "run robosmplx landmarks fetch"
+        )
+    return None
+
+
+def require_landmarks(model_dir: str | Path | None = None) -> Path:
+    """The model folder, or ConfigError with the one-line reason."""
+    reason = landmarks_available(model_dir)
+    if reason is not None:
+        raise ConfigError(reason)
+    return Path(model_dir or default_model_dir())
+
+
+def open_model(name: str, model_dir: str | Path | None = None, threads: int | None = None):
+    """A LiteRT interpreter for one model, tensors allocated."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = model_path(name, model_dir)
+    try:
+        interp = Interpreter(model_path=str(path), num_threads=threads)
+        interp.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+        raise ConfigError(
+            f"{path}: cannot load the landmark model ({e}); run robosmplx landmarks fetch --force"
+        ) from e
+    return interp
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def extract_models(wheel: str | Path, model_dir: str | Path | None = None) -> Path:
+    """Copy the pinned model files (and the licence) out of a mediapipe wheel, checking digests.
+
+    Files land in a temporary folder beside the target first, then move in one by one with
+    ``os.replace``, so a failed extraction never leaves a half-written model."""
+    wheel = Path(wheel)
+    folder = Path(model_dir or default_model_dir())
+    try:
+        zf = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise ConfigError(
+            f"{wheel}: not a readable wheel ({e}); pass the mediapipe {MEDIAPIPE_VERSION} wheel"
+        ) from e
+    folder.mkdir(parents=True, exist_ok=True)
+    with zf, tempfile.TemporaryDirectory(dir=folder, prefix=".fetch-") as tmp:
+        names = set(zf.namelist())
+        staged: list[tuple[Path, Path]] = []
+        for name, (member, digest) in MODELS.items():
+            if member not in names:
+                raise ConfigError(
+                    f"{wheel}: has no {member}; pass the mediapipe {MEDIAPIPE_VERSION} wheel"
+                )
+            data = zf.read(member)
+            if _sha256(data) != digest:
+                raise ConfigError(
+                    f"{wheel}: {member} has an unexpected SHA-256 ({name}); pass "
+                    f"the official mediapipe {MEDIAPIPE_VERSION} wheel"
+                )
+            staged.append((Path(tmp) / Path(member).name, model_path(name, folder)))
+            staged[-1][0].write_bytes(data)
+        if LICENSE_NAME in names:
+            staged.append((Path(tmp) / "LICENSE", folder / "LICENSE"))
+            staged[-1][0].write_bytes(zf.read(LICENSE_NAME))
+        for src, dst in staged:
+            os.replace(src, dst)
+    return folder
+
+
+def download_wheel(dest: str | Path) -> Path:
+    """``pip download --no-deps mediapipe==VERSION`` for this interpreter into ``dest``."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           f"mediapipe=={MEDIAPIPE_VERSION}", "-d", str(dest)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(Path(dest).glob(f"mediapipe-{MEDIAPIPE_VERSION}-*.whl"))
+    if proc.returncode != 0 or not wheels:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ConfigError(
+            f"pip could not download mediapipe=={MEDIAPIPE_VERSION} ({tail[0]}); on an offline "
+            "machine copy the wheel over and run robosmplx landmarks fetch --from-wheel FILE"
+        )
+    return wheels[0]
+
+
+def fetch_models(
+    model_dir: str | Path | None = None, wheel: str | Path | None = None, force: bool = False
+) -> Path:
+    """Make the model files present in ``model_dir``; downloads the wheel unless given one."""
+    folder = Path(model_dir or default_model_dir())
+    if not force and wheel is None and all(_valid(n, folder) for n in MODELS):
+        return folder
+    if wheel is not None:
+        return extract_models(wheel, folder)
+    with tempfile.TemporaryDirectory(prefix="robosmplx-mediapipe-") as tmp:
+        return extract_models(download_wheel(tmp), folder)
+
+
+def _valid(name: str, folder: Path) -> bool:
+    path = model_path(name, folder)
+    return path.is_file() and _sha256(path.read_bytes()) == MODELS[name][1]

@@ -1,0 +1,67 @@
+"""Model files: availability messages, extraction from a wheel with digest checks."""
+
+import hashlib
+import zipfile
+
+import pytest
+
+from robosmplx.errors import ConfigError
+from robosmplx.landmarks import models
+
+
+def test_missing_files_give_one_line_with_the_fetch_command(tmp_path):
+    reason = models.landmarks_available(tmp_path)
+    if not models.runtime_available():
+        assert "pip install" in reason
+    else:
+        assert "robosmplx landmarks fetch" in reason and str(tmp_path) in reason
+    assert "\n" not in reason
+
+
+def test_detector_without_models_raises_config_error(tmp_path):
+    from robosmplx.landmarks import LandmarkDetector
+
+    with pytest.raises(ConfigError, match="landmarks"):
+        LandmarkDetector(model_dir=tmp_path)
+
+
+def test_missing_runtime_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setattr(models, "runtime_available", lambda: False)
+    reason = models.landmarks_available(tmp_path)
+    assert 'pip install -e ".[landmarks]"' in reason and "ai-edge-litert" in reason
+
+
+def test_model_dir_follows_the_cache_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv("ROBOSMPLX_LANDMARKS_DIR", raising=False)
+    monkeypatch.setenv("ROBOSMPLX_CACHE_DIR", str(tmp_path))
+    assert models.default_model_dir() == tmp_path / "landmarks"
+
+
+def _fake_wheel(path, models_table, tamper=None):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (member, _) in models_table.items():
+            zf.writestr(member, b"bad" if name == tamper else name.encode())
+        zf.writestr(models.LICENSE_NAME, "Apache License 2.0")
+    return path
+
+
+def test_extract_checks_digests_and_is_atomic(monkeypatch, tmp_path):
+    table = {n: (m, hashlib.sha256(n.encode()).hexdigest()) for n, (m, _) in models.MODELS.items()}
+    monkeypatch.setattr(models, "MODELS", table)
+    out = tmp_path / "models"
+    bad = _fake_wheel(tmp_path / "bad.whl", table, tamper="hand_landmark")
+    with pytest.raises(ConfigError, match="unexpected SHA-256"):
+        models.extract_models(bad, out)
+    assert not any(p.suffix == ".tflite" for p in out.iterdir())  # nothing half-installed
+    good = _fake_wheel(tmp_path / "good.whl", table)
+    models.fetch_models(out, wheel=good)
+    assert models.model_path("pose_landmark", out).read_bytes() == b"pose_landmark"
+    assert (out / "LICENSE").is_file()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_not_a_wheel_is_a_config_error(tmp_path):
+    junk = tmp_path / "x.whl"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ConfigError, match="not a readable wheel"):
+        models.extract_models(junk, tmp_path / "m")
