@@ -40,7 +40,7 @@ def test_group_photo_truth(photo, anny_small):
 def test_bundled_model_puts_people_at_their_depth(photo):
     from robosmplx.infer.predictor import Predictor
 
-    predictor = Predictor(None, rounds=1, focal=float(photo.K[0, 0]))
+    predictor = Predictor(None, rounds=1, focal=float(photo.K[0, 0]), refine="none")
     pred = predictor.predict(photo.image, np.stack([p.box for p in photo.people]))
     assert len(pred.people) == 2 and pred.focal_source == "option"
     assert np.allclose(pred.K, photo.K, atol=1e-4)

@@ -23,7 +23,7 @@ def ckpt(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def predictor(ckpt):
-    return Predictor(ckpt, rounds=1)
+    return Predictor(ckpt, rounds=1, refine="none")
 
 
 def body_mesh(body, record):
@@ -87,7 +87,9 @@ def test_api_array_input_and_refinement(predictor, ckpt, tmp_path):
 
     img = np.asarray(Image.open(example_png(tmp_path / "b.png", 1, 192)))
     first = predictor.predict_image(img)[0]
-    two = Predictor.from_network(predictor.net, predictor.body, rounds=2).predict_image(img)[0]
+    two = Predictor.from_network(
+        predictor.net, predictor.body, refine="none", rounds=2
+    ).predict_image(img)[0]
     assert two.box_source == "refined"
     # round 2 crops the square (x1.25) around round 1's heatmap-joint box; random weights put
     # every joint at one spot, so this network falls back to its mesh keypoints' box
@@ -98,7 +100,9 @@ def test_api_array_input_and_refinement(predictor, ckpt, tmp_path):
 
 def test_downscaled_input_keeps_original_pixels(predictor, tmp_path):
     img = example_png(tmp_path / "big.png", 2, 200)
-    small = Predictor.from_network(predictor.net, predictor.body, rounds=1, max_side=100)
+    small = Predictor.from_network(
+        predictor.net, predictor.body, refine="none", rounds=1, max_side=100
+    )
     pred = small.predict(img)
     assert pred.scale == 0.5 and any("downscaled" in n for n in pred.notes)
     p = pred.people[0]
@@ -116,7 +120,7 @@ def test_cli_writes_consistent_files(predictor, ckpt, tmp_path, capsys):
     img = example_png(tmp_path / "in" / "person.png", 3, 160)
     out = tmp_path / "out"
     code = main([
-        "predict", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1",
+        "predict", "--refine", "none", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1",
         "--mesh-format", "obj", "ply", "glb", "--json",
     ])  # fmt: skip
     assert code == 0
@@ -171,7 +175,7 @@ def test_cli_boxes_several_people(predictor, ckpt, tmp_path, capsys):
     )
     boxes.write_text(json.dumps(doc))
     code = main([
-        "predict", str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        "predict", "--refine", "none", str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
         "--boxes", str(boxes), "--mesh-format", "none", "--json",
     ])  # fmt: skip
     assert code == 0
@@ -201,7 +205,9 @@ def test_detector_boxes_are_used(predictor, tmp_path):
             h, w = image.shape[:2]
             return np.array([[0, 0, w / 2, h, 0.8], [w / 2, 0, w / 2, h, 0.95], [0, 0, 9, 9, 0.1]])
 
-    det = Predictor.from_network(predictor.net, predictor.body, rounds=2, detector=TwoPeople())
+    det = Predictor.from_network(
+        predictor.net, predictor.body, refine="none", rounds=2, detector=TwoPeople()
+    )
     people = det.predict_image(example_png(tmp_path / "d.png", 0, 128))
     assert [p.box_source for p in people] == ["detector", "detector"]
     assert np.allclose(people[0].bbox, [64, 0, 64, 128])  # highest score first
@@ -223,7 +229,7 @@ def test_one_camera_per_photo_and_camera_frame_meshes(predictor, ckpt, tmp_path,
     boxes.write_text(json.dumps({"pair.png": [[30, 10, 100, 140], [190, 10, 100, 140]]}))
     out = tmp_path / "out"
     code = main([
-        "predict", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--boxes", str(boxes),
+        "predict", "--refine", "none", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--boxes", str(boxes),
         "--camera", "camera", "--focal", "300", "--no-render", "--json",
     ])  # fmt: skip
     assert code == 0

@@ -37,6 +37,14 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         help="mesh files per person (default obj; 'none' for no meshes)",
     )
     p.add_argument(
+        "--refine",
+        default=None,
+        choices=["none", "landmarks"],
+        help="landmarks: person, hand and face boxes from pretrained landmark models, then each "
+        "person's body model fitted to the landmarks (needs the landmarks extra); none: the "
+        "network alone (default: landmarks when installed)",
+    )
+    p.add_argument(
         "--camera",
         default="world",
         choices=["world", "camera"],
@@ -106,6 +114,7 @@ def build_predictor(args, detector=None):
         detector_threshold=getattr(args, "det_threshold", 0.5),
         max_side=getattr(args, "max_side", 4096),
         focal=getattr(args, "focal", None),
+        refine=getattr(args, "refine", None) or "auto",
     )
 
 
@@ -184,6 +193,8 @@ def run(args) -> int:
     if args.detector:
         detector = load_detector(args.detector, parse_options(args.detector_option))
     predictor = build_predictor(args, detector)
+    if predictor.refine_note and not args.json:
+        print(f"robosmplx predict: note: {predictor.refine_note}", file=sys.stderr)
     options = WriteOptions(
         mesh_formats=mesh_formats(args.mesh_format),
         render=not args.no_render,
@@ -200,6 +211,7 @@ def run(args) -> int:
         "out": str(out_dir),
         "checkpoint": str(predictor.info.weights),
         "body_model": predictor.body_model_name,
+        "refine": predictor.refine,
         "inputs": [r.to_dict() for r in reports],
         "input_errors": input_errors,
         "failed": len(failures),
