@@ -1,0 +1,46 @@
+"""A fit that cannot work says so (ok=False, a note) and returns the network's prediction."""
+
+import numpy as np
+import pytest
+import torch
+
+from fit_support import rest_start
+from robosmplx.errors import ShapeError
+from robosmplx.fit import FitConfig, fit_people
+from robosmplx.fit.synthetic import synthetic_people
+
+
+def test_no_confident_landmarks_keeps_the_prediction(anny_small):
+    syn = synthetic_people(anny_small, n=2, seed=4, masks=False)
+    syn.evidence[1].body2d[:, 2] = 0.0
+    syn.evidence[1].body2d[0, :2] = np.nan
+    start, transl = rest_start(anny_small, 2)
+    cfg = FitConfig(steps=4, rigid_steps=4, silhouette=False)
+    res = fit_people(anny_small, start, transl, syn.K, syn.evidence, syn.image_size, cfg)
+    assert res.ok == [True, False]
+    assert "landmarks" in res.notes[1]
+    assert torch.equal(res.transl[1], transl[1])
+    assert torch.equal(res.params["body_pose_rotmat"][1], start["body_pose_rotmat"][1])
+
+
+def test_divergence_gives_ok_false_not_an_exception(anny_small):
+    syn = synthetic_people(anny_small, n=1, seed=5, masks=False)
+    start, transl = rest_start(anny_small, 1)
+    cfg = FitConfig(steps=3, rigid_steps=0, lr=1e4, lr_transl=1e4, silhouette=False)
+    res = fit_people(anny_small, start, transl, syn.K, syn.evidence, syn.image_size, cfg)
+    assert res.ok == [False]
+    assert "kept the network's prediction" in res.notes[0]
+    assert torch.equal(res.transl, transl)
+
+
+def test_mismatched_evidence_is_a_shape_error(anny_small):
+    syn = synthetic_people(anny_small, n=1, seed=6, masks=False)
+    start, transl = rest_start(anny_small, 2)
+    with pytest.raises(ShapeError, match="evidence"):
+        fit_people(anny_small, start, transl, syn.K, syn.evidence, syn.image_size)
+
+
+def test_no_people_is_an_empty_result(anny_small):
+    start, transl = rest_start(anny_small, 0)
+    res = fit_people(anny_small, start, transl, torch.eye(3), [], (64, 64))
+    assert res.ok == [] and res.transl.shape == (0, 3)
