@@ -143,7 +143,7 @@ class EvidenceStage:
         h, w = loaded.pixels.shape[:2]
         try:
             res = fit_people(
-                predictor.body, params, transl.to(dev), k, [p.evidence for p in people], (w, h),
+                predictor.body, params, transl.to(dev), k, [p.evidence for p in people], (h, w),
                 self.fit_config or FitConfig(),
             )  # fmt: skip
         except Exception as e:  # a failed fit never loses the network's answer
@@ -187,10 +187,12 @@ def _apply_fit(predictor, out, loaded, idx: list[int], res) -> None:
         p = out.people[i]
         losses = res.losses[b] if b < len(res.losses) else {}
         p.fit = {"ok": bool(res.ok[b]), "losses": {n: float(v) for n, v in losses.items()}}
+        note = res.notes[b] if b < len(getattr(res, "notes", [])) else None
         finite = torch.isfinite(verts[b]).all() and torch.isfinite(transl[b]).all()
         if not (res.ok[b] and finite):
             p.fit["ok"] = False
-            out.notes.append(f"person {i}: test-time fit failed; the network's prediction kept")
+            why = f" ({note})" if note else ""
+            out.notes.append(f"person {i}: test-time fit failed{why}; the network's prediction kept")
             continue
         rot = {g: params[f"{g}_rotmat"][b] for g in groups}
         p.rotmats = {g: r.cpu().numpy() for g, r in rot.items()}

@@ -191,6 +191,7 @@ def write_image_outputs(
                 "box_source": p.box_source,
                 "bbox_xywh": p.bbox,
                 "keypoint_box_xywh": p.keypoint_box,
+                "fit": p.fit,
                 "files": files,
             }
         )
