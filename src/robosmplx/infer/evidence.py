@@ -192,7 +192,9 @@ def _apply_fit(predictor, out, loaded, idx: list[int], res) -> None:
         if not (res.ok[b] and finite):
             p.fit["ok"] = False
             why = f" ({note})" if note else ""
-            out.notes.append(f"person {i}: test-time fit failed{why}; the network's prediction kept")
+            out.notes.append(
+                f"person {i}: test-time fit failed{why}; the network's prediction kept"
+            )
             continue
         rot = {g: params[f"{g}_rotmat"][b] for g in groups}
         p.rotmats = {g: r.cpu().numpy() for g, r in rot.items()}
