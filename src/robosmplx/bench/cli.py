@@ -14,6 +14,7 @@ BENCHES = {
     "train": "training images per second",
     "predict": "end-to-end seconds per image",
     "depth": "people's depth error with one camera per photo (synthetic groups)",
+    "refine": "seconds per photo with landmarks + network + fit, by stage and people",
 }
 
 
