@@ -48,7 +48,7 @@ class LandmarkDetector:
         hands: bool = True,
         face: bool = True,
         segmentation: bool = True,
-        tiles: bool = True,
+        tiles: tuple[float, ...] = (0.6, 0.35),
         threads: int | None = None,
     ):
         folder = require_landmarks(model_dir)
@@ -61,8 +61,12 @@ class LandmarkDetector:
         )
         self.pose_landmark = PoseLandmarker(m("pose_landmark"))
         if hands:
+            self.palm_detector = SsdDetector(
+                m("palm_detector"), 192, (8, 16, 16, 16), 7, (0.0, 1.0), 0.5
+            )
             self.hand_recrop = PointLandmarker(m("hand_recrop"), 256, 2, 2)
-            self.hand_landmark = PointLandmarker(m("hand_landmark"), 224, 21, 3)
+            # the hand graph divides z by 0.4 (its normalize_z)
+            self.hand_landmark = PointLandmarker(m("hand_landmark"), 224, 21, 3, z_scale=0.4)
         if face:
             self.face_landmark = PointLandmarker(
                 m("face_landmark"), 192, NUM_FACE, 3, flag_sigmoid=True
@@ -74,7 +78,7 @@ class LandmarkDetector:
         h, w = image.shape[:2]
         found = self.pose_detector.detect(image)
         if self.tiles:
-            for roi in _tiles(w, h):
+            for roi in _tiles(w, h, self.tiles):
                 found += self.pose_detector.detect(image, roi)
         if not found:
             return []
@@ -94,6 +98,37 @@ class LandmarkDetector:
         lm = prev.landmarks
         roi = ops.alignment_roi(lm[33, :2], lm[34, :2], 90.0)
         return self.pose_landmark(image, ops.transform_roi(roi, 1.25, 1.25))
+
+    def settle_body(
+        self, image: np.ndarray, det: Detection, passes: int = 3, max_shift: float = 0.15
+    ) -> PoseLandmarks | None:
+        """The body of one detection, re-run on the ROI of its own landmarks until they stop
+        moving; None when the model says nobody is there, or when the landmarks keep moving
+        (median shift above ``max_shift`` torso lengths) or are far too small for their ROI:
+        the detector's false alarms (a hand, a torso seen as a person) behave like that."""
+        body = self.body_from_detection(image, det)
+        if body.flag < self.min_score:
+            return None
+        shift = np.inf
+        for _ in range(passes - 1):
+            nxt = self.body_from_landmarks(image, body)
+            if nxt.flag < self.min_score:
+                break
+            scale = max(_torso(body.landmarks), _torso(nxt.landmarks), 1e-6)
+            shift = (
+                float(
+                    np.median(
+                        np.linalg.norm(nxt.landmarks[:25, :2] - body.landmarks[:25, :2], axis=1)
+                    )
+                )
+                / scale
+            )
+            body = nxt
+            if shift < 0.05:
+                break
+        if shift > max_shift or _torso(body.landmarks) < 0.1 * body.roi.w:
+            return None
+        return body
 
     # ---------------------------------------------------------------- parts
     def hand_from_pose(self, image: np.ndarray, body: np.ndarray, side: str) -> PointSet | None:
@@ -117,6 +152,45 @@ class LandmarkDetector:
             return hand
         return self.hand_landmark(image, hand_roi(hand.points))
 
+    def person_hand(self, image: np.ndarray, body: np.ndarray, side: str) -> PointSet | None:
+        """One side's hand of a person: from the pose's hand landmarks, else (a second opinion)
+        from the palm detector in a square around the wrist, accepting only a hand of that side
+        whose wrist lies near the pose's wrist."""
+        wrist_i, _, index_i = _HAND_POSE[side]
+        if body[wrist_i, 3] < 0.1:
+            return None
+        hand = self.hand_from_pose(image, body, side)
+        if hand is not None and hand.flag >= 0.5:
+            return hand
+        wrist, elbow = body[wrist_i, :2], body[BODY_INDEX[f"{side}_elbow"], :2]
+        reach = max(
+            float(np.hypot(*(wrist - elbow))), 2.0 * float(np.hypot(*(body[index_i, :2] - wrist)))
+        )
+        if not reach > 4.0:
+            return None
+        region = Roi(float(wrist[0]), float(wrist[1]), 2.0 * reach, 2.0 * reach)
+        best = None
+        for cand in self.hands_from_palms(image, region):
+            is_right = cand.extra > 0.5
+            dist = float(np.hypot(*(cand.points[0, :2] - wrist)))
+            if is_right == (side == "right") and dist < 0.5 * reach:
+                if best is None or dist < best[0]:
+                    best = (dist, cand)
+        return None if best is None else best[1]
+
+    def hands_from_palms(
+        self, image: np.ndarray, roi: Roi | None = None, max_hands: int | None = None
+    ) -> list[PointSet]:
+        """Hand landmarks for every palm the palm detector finds (in ``roi``, or the image),
+        on the ROI each palm defines (wrist centre -> middle-finger knuckle upright)."""
+        out = []
+        for det in self.palm_detector.detect(image, roi)[:max_hands]:
+            box_roi = ops.box_roi(det.box, det.keypoints[0], det.keypoints[2], 90.0)
+            hand = self.hand_landmark(image, ops.transform_roi(box_roi, 2.6, 2.6, shift_y=-0.5))
+            if hand.flag >= 0.5:
+                out.append(hand)
+        return out
+
     def face_from_pose(self, image: np.ndarray, body: np.ndarray) -> PointSet | None:
         """Face mesh for a person: a ROI from the pose's face landmarks, then from the mesh."""
         pts = body[:11, :2]
@@ -137,13 +211,8 @@ class LandmarkDetector:
         """Every person found, in a stable order (left to right by box centre x)."""
         image = _check_image(image)
         h, w = image.shape[:2]
-        bodies: list[PoseLandmarks] = []
-        for det in self.detect_people(image):
-            body = self.body_from_detection(image, det)
-            if body.flag < self.min_score:
-                continue
-            again = self.body_from_landmarks(image, body)
-            bodies.append(again if again.flag >= self.min_score else body)
+        settled = (self.settle_body(image, d) for d in self.detect_people(image))
+        bodies = [b for b in settled if b is not None]
         bodies = dedupe_bodies(bodies)[: self.max_people]
         people = [self._person(image, b) for b in bodies]
         people.sort(key=lambda p: (p.box[0] + p.box[2] / 2, p.box[1]))
@@ -158,9 +227,8 @@ class LandmarkDetector:
         )
         if self.hands:
             for side in _SIDES:
-                wrist_vis = lm[_HAND_POSE[side][0], 3]
-                hand = self.hand_from_pose(image, lm, side) if wrist_vis > 0.1 else None
-                if hand is not None and hand.flag >= 0.5:
+                hand = self.person_hand(image, lm, side)
+                if hand is not None:
                     pts = np.concatenate(
                         [hand.points[:, :2] - 0.5, np.full((21, 1), hand.flag)], axis=1
                     )
@@ -200,25 +268,28 @@ def face_roi(points: np.ndarray) -> Roi:
     return ops.transform_roi(ops.box_roi(box, p[_FACE_EYES[0]], p[_FACE_EYES[1]], 0.0), 1.5, 1.5)
 
 
-def dedupe_bodies(bodies: list[PoseLandmarks], threshold: float = 0.15) -> list[PoseLandmarks]:
-    """Drop a person whose landmarks lie on a better-scored person's (same person found twice).
+def body_quality(body: PoseLandmarks) -> float:
+    """Presence times the mean visibility of the 25 upper-body-and-leg landmarks."""
+    return body.flag * float(np.mean(body.landmarks[:25, 3]))
 
-    Two people are the same when the median distance of their torso and head landmarks,
-    relative to the larger torso size, is below ``threshold``."""
-    order = sorted(range(len(bodies)), key=lambda i: -bodies[i].flag)
+
+def same_person(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two landmark sets (39+, 5) describe one person: most points coincide, or the
+    head and shoulders do (two people never share a head), relative to the torso length."""
+    scale = max(_torso(a), _torso(b), 1e-6)
+    d = np.linalg.norm(a[:25, :2] - b[:25, :2], axis=1) / scale
+    return bool(np.median(d) < 0.2 or np.median(d[:13]) < 0.1)
+
+
+def dedupe_bodies(bodies: list[PoseLandmarks], min_quality: float = 0.0) -> list[PoseLandmarks]:
+    """Best first (by :func:`body_quality`), drop a person that is a better one found again."""
     kept: list[PoseLandmarks] = []
-    core = list(range(0, 13)) + [23, 24]
-    for i in order:
-        b = bodies[i]
-        if all(_distance(b.landmarks, k.landmarks, core) > threshold for k in kept):
+    for b in sorted(bodies, key=body_quality, reverse=True):
+        if body_quality(b) < min_quality:
+            continue
+        if not any(same_person(b.landmarks, k.landmarks) for k in kept):
             kept.append(b)
     return kept
-
-
-def _distance(a: np.ndarray, b: np.ndarray, idx: list[int]) -> float:
-    scale = max(_torso(a), _torso(b), 1e-6)
-    d = np.linalg.norm(a[idx, :2] - b[idx, :2], axis=1)
-    return float(np.median(d)) / scale
 
 
 def _torso(lm: np.ndarray) -> float:
@@ -227,20 +298,21 @@ def _torso(lm: np.ndarray) -> float:
     return float(np.hypot(*(sh - hip)))
 
 
-def _tiles(w: int, h: int) -> list[Roi]:
-    """Overlapping square tiles for a second detector pass (small people): 2 per short side,
-    as many as needed on the long side, each 60 % of the short side."""
-    side = 0.6 * min(w, h)
-    if side < 64:
-        return []
+def _tiles(w: int, h: int, scales=(0.6, 0.35), min_side: float = 64.0) -> list[Roi]:
+    """Overlapping square tiles for the detector's second pass (small people): per scale, tiles
+    of that fraction of the short side, overlapping by half, none smaller than ``min_side``."""
     out = []
-    nx = max(2, math.ceil((w - side) / (0.5 * side)) + 1)
-    ny = max(2, math.ceil((h - side) / (0.5 * side)) + 1)
-    for j in range(ny):
-        for i in range(nx):
-            cx = side / 2 + i * (w - side) / (nx - 1)
-            cy = side / 2 + j * (h - side) / (ny - 1)
-            out.append(Roi(cx, cy, side, side))
+    for scale in scales:
+        side = scale * min(w, h)
+        if side < min_side:
+            continue
+        nx = max(2, math.ceil((w - side) / (0.5 * side)) + 1)
+        ny = max(2, math.ceil((h - side) / (0.5 * side)) + 1)
+        for j in range(ny):
+            for i in range(nx):
+                cx = side / 2 + i * (w - side) / (nx - 1)
+                cy = side / 2 + j * (h - side) / (ny - 1)
+                out.append(Roi(cx, cy, side, side))
     return out
 
 

@@ -175,15 +175,23 @@ class PointSet:
     points: np.ndarray  # (N, 3) x, y px, z px-scaled
     flag: float  # presence score in [0, 1]
     roi: Roi
-    extra: float = float("nan")  # hand: handedness score (> 0.5: the model's "right")
+    extra: float = float("nan")  # hand: handedness; > 0.5 = a right hand (unmirrored photo)
 
 
 class PointLandmarker:
     """A regression landmark model on a square ROI (hand landmarks, face mesh, hand recrop)."""
 
-    def __init__(self, model: _Model, size: int, count: int, dims: int, flag_sigmoid: bool = False):
+    def __init__(
+        self,
+        model: _Model,
+        size: int,
+        count: int,
+        dims: int,
+        flag_sigmoid: bool = False,
+        z_scale: float = 1.0,
+    ):
         self.model, self.size, self.count, self.dims = model, size, count, dims
-        self.flag_sigmoid = flag_sigmoid
+        self.flag_sigmoid, self.z_scale = flag_sigmoid, z_scale
 
     def __call__(self, image: np.ndarray, roi: Roi) -> PointSet:
         tensor, m = ops.crop_tensor(image, roi, self.size, self.size, (0.0, 1.0))
@@ -192,7 +200,8 @@ class PointLandmarker:
         pts = np.zeros((self.count, 3))
         pts[:, :2] = ops.apply_affine(ops.invert_affine(m), raw[:, :2])
         if self.dims > 2:
-            pts[:, 2] = raw[:, 2] / self.size * ops.pad_roi(roi, self.size, self.size).w
+            roi_w = ops.pad_roi(roi, self.size, self.size).w
+            pts[:, 2] = raw[:, 2] / self.size / self.z_scale * roi_w
         flag, extra = 1.0, float("nan")
         if len(outs) > 1:
             flag = float(outs[1].reshape(-1)[0])
