@@ -18,7 +18,7 @@ def test_recovers_a_pose_from_the_rest_pose(anny_small):
     after = pa_mpjpe_mm(anny_small, res.params, syn.params)
     print(f"PA-MPJPE from rest: {before.tolist()} -> {after.tolist()} mm")
     assert res.ok == [True] and res.notes == [None]
-    assert float(after[0]) < 0.5 * float(before[0])
+    assert float(after[0]) < 0.3 * float(before[0])
     assert (res.transl - syn.transl).norm() < 0.15  # metres, from 5 m away
     assert set(TERMS) <= set(res.losses[0]) and res.losses[0]["body2d"] < 0.1
     assert res.losses[0]["total"] < res.losses_before[0]["total"]
@@ -36,7 +36,7 @@ def test_recovers_perturbed_poses_of_three_people(anny_small):
     after = pa_mpjpe_mm(anny_small, res.params, syn.params)
     print(f"PA-MPJPE from perturbed: {before.tolist()} -> {after.tolist()} mm")
     assert res.ok == [True, True, True]
-    assert bool((after < 0.75 * before).all())
+    assert bool((after < 0.5 * before).all())
     assert len(res.losses) == 3 and res.params["body_pose_rotmat"].shape == (3, 25, 3, 3)
 
 

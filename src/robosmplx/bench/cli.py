@@ -15,6 +15,7 @@ BENCHES = {
     "predict": "end-to-end seconds per image",
     "depth": "people's depth error with one camera per photo (synthetic groups)",
     "refine": "seconds per photo with landmarks + network + fit, by stage and people",
+    "fit": "test-time fitting seconds per photo by people count",
 }
 
 

@@ -27,7 +27,7 @@ class FitWeights:
     """
 
     body2d: float = 1.0
-    body3d: float = 1.0
+    body3d: float = 2.0
     hands2d: float = 0.3
     face2d: float = 0.1
     silhouette: float = 0.05
@@ -54,6 +54,7 @@ class FitConfig:
     lr: float = 0.03
     lr_rigid: float = 0.05
     lr_transl: float = 0.02
+    lr_final: float = 0.1  # the learning rates decay to this share (cosine) over ``steps``
     weights: FitWeights = field(default_factory=FitWeights)
     robust_sigma: float = 0.1  # Geman-McClure scale of body residuals, in person-box sizes
     robust_sigma_parts: float = 0.5  # the same for hands and face, in hand / face sizes
@@ -61,9 +62,11 @@ class FitConfig:
     min_confidence: float = 0.3  # landmarks below this confidence are ignored
     min_landmarks: int = 5  # fewer confident body landmarks: the person is not fitted
     silhouette: bool = True
-    silhouette_steps: int = 6
-    silhouette_size: int = 48
+    silhouette_steps: int = 4
+    silhouette_size: int = 64
+    silhouette_sigma: float = 0.3  # px^2 at the crop's size: the soft renderer's edge blur
     orient_from_3d: bool = True  # start the orientation from the world landmarks (Kabsch)
+    limbs_from_3d: bool = True  # then turn the limbs along them (fit/kinematics.py)
     proxy: bool = True
     diverged_ratio: float = 1.5  # final 2D term above ratio x initial: the fit failed
 

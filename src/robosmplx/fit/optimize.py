@@ -19,6 +19,7 @@ start). A person whose terms or parameters turn non-finite, or whose 2D error en
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -31,13 +32,13 @@ from robosmplx.fit import terms as T
 from robosmplx.fit.config import TERMS, FitConfig
 from robosmplx.fit.correspondence import Correspondence, correspondence, gather_points
 from robosmplx.fit.evidence import EvidenceBatch, add_masks, pack_evidence
+from robosmplx.fit.kinematics import body_chain, turn_limbs
 from robosmplx.fit.priors import joint_limits, pose_prior
 from robosmplx.geometry.procrustes import similarity_transform
 from robosmplx.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from robosmplx.landmarks.types import BODY33, PersonEvidence
 
 TORSO = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
-SILHOUETTE_SIGMA = 1.0  # px^2 at the crop's resolution: edges blurred over about +-3 px
 
 
 @dataclass
@@ -125,7 +126,7 @@ class _Problem:
         else:
             out["face2d"] = torch.zeros_like(hands)
         if silhouette and self.use_mask:
-            sil = T.silhouette(verts, self.model.faces, ev.K_mask, ev.mask, SILHOUETTE_SIGMA)
+            sil = T.silhouette(verts, self.model.faces, ev.K_mask, ev.mask, cfg.silhouette_sigma)
             out["silhouette"] = sil * ev.has_mask
         else:
             out["silhouette"] = torch.zeros_like(hands)
@@ -312,7 +313,10 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
     with torch.no_grad():
         before = evaluate(prob.use_mask)
     _rigid_stage(state, prob, cfg)
+    if cfg.limbs_from_3d and bool(ev.has3d.any()):
+        _limb_stage(state, prob)
     opt = torch.optim.Adam(state.variables(cfg))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: _cosine(i, cfg.steps, cfg.lr_final))
     for step in range(cfg.steps):
         sil = prob.use_mask and step >= cfg.steps - cfg.silhouette_steps
         values = evaluate(sil)
@@ -326,6 +330,7 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
                 if p.grad is not None:
                     p.grad.nan_to_num_(0.0, 0.0, 0.0)
         opt.step()
+        sched.step()
         state.clamp_()
     for v in (state.d_go, state.t, *state.theta.values(), *state.vec.values()):
         v.requires_grad_(False)
@@ -348,6 +353,42 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         else:
             notes.append(None)
     return state, before, after, notes
+
+
+def _limb_stage(state: _State, prob: _Problem) -> None:
+    """Turn the limbs along the world landmarks (:mod:`robosmplx.fit.kinematics`), kept for the
+    people whose 2D + world error drops."""
+    chain = body_chain(state.model)
+    if chain is None or "body_pose" not in state.theta:
+        return
+    g = prob.corr.groups["body"]
+    w = prob.cfg.weights
+
+    def run(rot: Tensor):
+        p = state.params()
+        p["body_pose_rotmat"] = rot
+        out = state.model(**p)
+        return out.keypoints, out.vertices
+
+    def error(rot: Tensor) -> Tensor:
+        kps, verts = run(rot)
+        pts = gather_points(kps, verts, g) + state.t[:, None]
+        return w.body2d * prob.body2d(pts) + w.body3d * prob.body3d(pts)
+
+    with torch.no_grad():
+        rot = axis_angle_to_matrix(state.theta["body_pose"])
+        conf = prob.ev.body2d[..., 2] * prob.ev.has3d[:, None]  # (B, 33)
+        new = turn_limbs(chain, lambda r: run(r)[0], state.orientation(), rot, prob.ev.body3d, conf)
+        better = error(new) < error(rot)
+        theta = torch.where(
+            better[:, None, None], matrix_to_axis_angle(new), state.theta["body_pose"]
+        )
+        state.theta["body_pose"] = theta
+
+
+def _cosine(step: int, steps: int, final: float) -> float:
+    """Learning-rate factor: 1 at the first step, ``final`` at the last, cosine in between."""
+    return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * step / max(steps - 1, 1)))
 
 
 def _rigid_stage(state: _State, prob: _Problem, cfg: FitConfig) -> None:

@@ -7,20 +7,24 @@
   to :data:`PRIOR_SAMPLES` (SMPL-X family: :data:`PRIOR_SAMPLES_RETARGETED`) poses of the synthetic engine's sampler (:mod:`robosmplx.synth.pose`,
   seed 0; carried to the SMPL-X family by :class:`robosmplx.synth.retarget.Retarget`), computed
   at first use per body model and cached. Energy: mean squared Mahalanobis distance per
-  dimension.
+  dimension. Anny's is kept in the body-model cache folder (``fit_pose_prior_anny_*.npz``,
+  about 40 KB) so later processes read it instead of sampling again.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from robosmplx.body.base import BodyModel
+from robosmplx.io import atomic_write
 
+PRIOR_VERSION = 1  # bump when the sampler or the fit of the Gaussian changes
 PRIOR_SAMPLES = 2000
 PRIOR_SAMPLES_RETARGETED = 500  # the SMPL-X family: each sample is carried over joint by joint
 PRIOR_SEED = 0
@@ -56,16 +60,49 @@ def _reference_samples(n: int, seed: int, expression_labels: tuple[str, ...]) ->
     return [sample_pose(rng, expression_labels) for _ in range(n)]
 
 
+def _cache_path() -> Path:
+    from robosmplx.body.anny_model import cache_dir
+
+    return (
+        cache_dir().parent
+        / f"fit_pose_prior_anny_v{PRIOR_VERSION}_{PRIOR_SAMPLES}_{PRIOR_SEED}.npz"
+    )
+
+
+def _anny_prior(expression_labels: tuple[str, ...]) -> dict[str, Gaussian]:
+    """Anny's prior, read from the cache folder or computed once and written there."""
+    path = _cache_path()
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {
+                g: Gaussian(torch.from_numpy(z[f"{g}.mean"]), torch.from_numpy(z[f"{g}.whiten"]))
+                for g in POSE_GROUPS
+            }
+    except (OSError, KeyError, ValueError):
+        pass
+    poses = _reference_samples(PRIOR_SAMPLES, PRIOR_SEED, expression_labels)
+    samples = {
+        "body_pose": np.stack([p.body.reshape(-1) for p in poses]),
+        "left_hand_pose": np.stack([p.left_hand.reshape(-1) for p in poses]),
+        "right_hand_pose": np.stack([p.right_hand.reshape(-1) for p in poses]),
+    }
+    prior = {g: _gaussian(s.astype(np.float64)) for g, s in samples.items()}
+    arrays = {
+        f"{g}.{k}": getattr(v, k).numpy() for g, v in prior.items() for k in ("mean", "whiten")
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
+    except OSError:
+        pass  # a read-only cache only costs the recomputation next time
+    return prior
+
+
 @functools.lru_cache(maxsize=8)
 def pose_prior(body: BodyModel) -> dict[str, Gaussian]:
     """Gaussians per pose group of ``body`` (groups it has), fitted to the synthetic sampler."""
     if body.family == "anny":
-        poses = _reference_samples(PRIOR_SAMPLES, PRIOR_SEED, tuple(body.expression_labels))
-        groups = {
-            "body_pose": np.stack([p.body.reshape(-1) for p in poses]),
-            "left_hand_pose": np.stack([p.left_hand.reshape(-1) for p in poses]),
-            "right_hand_pose": np.stack([p.right_hand.reshape(-1) for p in poses]),
-        }
+        return _anny_prior(tuple(body.expression_labels))
     else:
         from robosmplx.synth.retarget import Retarget
 
