@@ -260,44 +260,71 @@ def test_bad_inputs_fail_before_work(ckpts, tmp_path):
             bad = EvalOptions(progress=False, device="gpu0")
             Evaluator("synthetic", BENCH, ckpts[0], body_model="anny-small", options=bad)
         with pytest.raises(ConfigError, match="give one of: a checkpoint"):
-            eval_cmd.run(_args(eval_cmd, ["--protocol", "synthetic", *COMMON]))
-        with pytest.raises(ConfigError, match="give one of: a checkpoint"):
             both = ["--checkpoint", str(ckpts[0]), "--baseline", "rest", *COMMON]
             eval_cmd.run(_args(eval_cmd, both))
-        with pytest.raises(CheckpointError, match="config not found"):
+        with pytest.raises(CheckpointError, match="missing: checkpoint not found"):
             Evaluator(
                 "synthetic", BENCH, tmp_path / "missing", body_model="anny-small", options=opts
             )
 
 
-def test_face_scan_rmse(tmp_path, anny_small):
-    """The Stirling path (3D RMSE against scan files) on the bench, scans made from the truth."""
-    import dataclasses
+def test_face_scan_rmse(tmp_path):
+    """The Stirling path as the FG2018 script (landmark alignment, face mask, point to surface)
+    on a FLAME stand-in, scans made from the truth in millimetres and in metres."""
+    import math
 
     import torch
     import trimesh
+    from torch.utils.data import DataLoader
 
-    from robosmplx.eval.protocols import get_protocol
+    from robosmplx.body import load_body_model
+    from robosmplx.body.standin import write_standin_model_files
+    from robosmplx.eval.official import FG2018_LANDMARKS
 
-    proto = dataclasses.replace(get_protocol("stirling"), body_model=None)
-    opts = EvalOptions(progress=False)
-    with _NoWork(), pytest.raises(DataError, match="scan_path"):
-        Evaluator(proto, BENCH, oracle=True, body_model="anny-small", options=opts)
+    models = tmp_path / "models"
+    write_standin_model_files(models, ("flame",))
+    flame = load_body_model("flame", model_dir=models)
     with np.load(BENCH) as z:
-        expression = torch.as_tensor(z["anny.expression"], dtype=torch.float32)
+        n = len(z["image_path"])
+    rng = np.random.default_rng(0)
+    go = np.zeros((n, 3), np.float32)
+    go[:, 0] = np.pi
+    params = {
+        "flame.global_orient": go,
+        "flame.jaw_pose": rng.normal(0, 0.1, (n, 1, 3)).astype(np.float32),
+        "flame.expression": rng.normal(0, 0.5, (n, 50)).astype(np.float32),
+        "flame.betas": rng.normal(0, 0.5, (n, 100)).astype(np.float32),
+    }
+    names = np.array([f"scan{i}.ply" for i in range(n)])
+    drop = ("anny.", "body_model", "segm")
+    path = _copy_bench(tmp_path / "s", drop, scan_path=names, **params)
+    opts = EvalOptions(progress=False, model_dir=str(models))
+    with _NoWork(), pytest.raises(DataError, match="scan_landmarks"):
+        Evaluator("stirling", path, oracle=True, options=opts)
+    ids = [flame.keypoint_layout.names.index(k) for k in FG2018_LANDMARKS]
+    lm = np.zeros((n, 7, 3))
+    np.savez(path, **dict(np.load(path)), scan_landmarks=lm)
+    for name in names:  # placeholders until the truth is known
+        trimesh.PointCloud(np.eye(3)).export(tmp_path / "s" / name)
+    ev = Evaluator("stirling", path, oracle=True, options=opts)  # to pose the truth
+    batch = next(iter(DataLoader(ev.base, batch_size=n)))
+    _, gt = ev.params(batch)
     with torch.no_grad():
-        verts = anny_small(expression=expression).vertices.numpy()
-    face = list(anny_small.part_views["face"].vertices)
-    names = np.array([f"scan{i}.ply" for i in range(len(verts))])
-    path = _copy_bench(tmp_path / "s", (), scan_path=names)
-    for name, v in zip(names, verts):
-        trimesh.PointCloud(v[face] * 1.1 + 0.5).export(tmp_path / "s" / name)
-    res = Evaluator(proto, path, oracle=True, body_model="anny-small", options=opts).run()
-    assert res["metrics"]["face"]["rmse3d"] < 0.05  # mm: similarity + ICP undo scale and offset
-    assert len(res["per_sample"]["face.rmse3d"]) == len(verts)
+        out = ev.scorer(**gt)
+    a = math.radians(20)
+    turn = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    for unit, scale in (("mm", 1000.0), ("m", 1.0)):
+        for i in range(n):
+            v = (out.vertices[i].double().numpy() @ turn.T + [0.01, 0.02, 0.5]) * scale
+            lm[i] = (out.keypoints[i, ids].double().numpy() @ turn.T + [0.01, 0.02, 0.5]) * scale
+            trimesh.PointCloud(v).export(tmp_path / "s" / names[i])
+        np.savez(path, **{**dict(np.load(path)), "scan_landmarks": lm})
+        res = Evaluator("stirling", path, oracle=True, options=opts).run()
+        assert res["metrics"]["face"]["rmse3d"] < 1e-3, unit  # mm either way
+        assert len(res["per_sample"]["face.rmse3d"]) == n
     (tmp_path / "s" / names[-1]).unlink()
     with _NoWork(), pytest.raises(DataError, match="scan files not found"):
-        Evaluator(proto, path, oracle=True, body_model="anny-small", options=opts)
+        Evaluator("stirling", path, oracle=True, options=opts)
 
 
 def test_cli_exit_codes(tmp_path, capsys):

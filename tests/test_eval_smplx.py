@@ -67,41 +67,254 @@ def _smplx_bench(folder: Path, model) -> Path:
     return folder / "ehf.npz"
 
 
-def test_ehf_oracle_reads_vertex_maps_from_the_model_folder(tmp_path, model_dir, smplx_model):
+def _write_j14(model_dir: Path, model) -> np.ndarray:
+    reg = np.random.default_rng(1).uniform(size=(14, model.num_vertices))
+    reg /= reg.sum(1, keepdims=True)
+    with open(model_dir / "smplx" / "SMPLX_to_J14.pkl", "wb") as f:
+        pickle.dump(reg, f)
+    return reg
+
+
+def _batch_gt(ev):
+    """The evaluator's first batch and its true posed meshes (camera frame, no translation)."""
+    from torch.utils.data import DataLoader
+
+    batch = next(iter(DataLoader(ev.base, batch_size=len(ev.base))))
+    _, gt = ev.params(batch)
+    with torch.no_grad():
+        return batch, ev.scorer(**gt)
+
+
+def test_ehf_oracle_reads_vertex_maps_and_j14_from_the_model_folder(
+    tmp_path, model_dir, smplx_model
+):
     path = _smplx_bench(tmp_path / "ehf", smplx_model)
     opts = EvalOptions(progress=False, model_dir=str(model_dir))
-    for f in ("MANO_SMPLX_vertex_ids.pkl", "SMPL-X__FLAME_vertex_ids.npy"):
+    for f in ("MANO_SMPLX_vertex_ids.pkl", "SMPL-X__FLAME_vertex_ids.npy", "SMPLX_to_J14.pkl"):
         (model_dir / "smplx" / f).unlink(missing_ok=True)
     with pytest.raises(ModelFileError, match="MANO_SMPLX_vertex_ids.pkl"):
         Evaluator("ehf", path, oracle=True, options=opts)
     _write_maps(model_dir, smplx_model)
+    with pytest.raises(ModelFileError, match="SMPLX_to_J14.pkl: the SMPL-X J14 regressor"):
+        Evaluator("ehf", path, oracle=True, options=opts)
+    _write_j14(model_dir, smplx_model)
     ev = Evaluator("ehf", path, oracle=True, options=opts)
     assert ev.body.name == "smplx"
     assert "jaw_pose" in ev.scored and "left_hand_pose" in ev.scored
     res = ev.run()
+    assert set(res["metrics"]["wholebody"]) == {"pve", "pa_pve"}
+    assert set(res["metrics"]["body"]) == {"pa_mpjpe"}
+    assert set(res["metrics"]["lhand"]) == {"pve", "pa_pve", "pa_mpjpe"}
     for part in ("wholebody", "body", "lhand", "rhand", "face", "hands"):
         for v in res["metrics"][part].values():
             assert abs(v) < 1e-6
     assert res["box_iou"] == pytest.approx({"lhand": 1.0, "rhand": 1.0, "face": 1.0})
 
 
-def test_3dpw_j14_from_h36m_regressor(tmp_path, model_dir):
+def test_ehf_scores_the_aligned_meshes_as_hand4whole(tmp_path, model_dir, smplx_model):
+    import trimesh
+
+    from robosmplx.eval.official import ehf_camera_rotation
+
+    _write_maps(model_dir, smplx_model)
+    j14 = _write_j14(model_dir, smplx_model)
+    path = _smplx_bench(tmp_path / "ehf", smplx_model)
+    opts = EvalOptions(progress=False, model_dir=str(model_dir))
+    _, out = _batch_gt(Evaluator("ehf", path, oracle=True, options=opts))
+    v_cam = out.vertices.double().numpy()  # (N, V, 3) what the oracle predicts
+    r = ehf_camera_rotation()
+    lh = np.asarray(smplx_model.part_views["lhand"].vertices)
+    move = np.zeros_like(v_cam[0])
+    move[lh] = [0.005, 0.0, 0.0]  # the true left hand 5 mm along x in the camera frame
+    with np.load(path) as z:
+        data = dict(z)
+    names = []
+    for i, v in enumerate(v_cam):
+        mesh = (v + move + [0.1, 0.2, 3.0]) @ r  # the ply frame: camera = R @ ply
+        f = f"meshes/{i:02d}_align.ply"
+        (tmp_path / "ehf" / "meshes").mkdir(exist_ok=True)
+        trimesh.Trimesh(mesh, smplx_model.faces.numpy(), process=False).export(tmp_path / "ehf" / f)
+        names.append(f)
+    data["mesh_path"] = np.array(names)
+    np.savez(path, **data)
+    res = Evaluator("ehf", path, oracle=True, options=opts).run()
+    assert res["ground_truth"] == "EHF's aligned meshes (mesh_path)"
+    # Hand4Whole's MPVPE of the left hand: both meshes moved by their own wrist (J_regressor
+    # row 20 on the mesh); the truth differs from the prediction by ``move`` + a translation
+    jreg = smplx_model.J_regressor.double().numpy()
+    want = np.linalg.norm(move[lh] - jreg[20] @ move, axis=1).mean() * 1000
+    assert res["metrics"]["lhand"]["pve"] == pytest.approx(want, rel=1e-3)
+    assert res["metrics"]["rhand"]["pve"] == pytest.approx(0.0, abs=1e-3)  # translation only
+    assert res["metrics"]["face"]["pa_pve"] == pytest.approx(0.0, abs=1e-3)
+    # body PA-MPJPE on the J14 regressor (Hand4Whole's rigid_align, written out)
+    errs = []
+    for v in v_cam:
+        a, b = j14 @ v, j14 @ (v + move)
+        ca, cb = a - a.mean(0), b - b.mean(0)
+        u, sv, vt = np.linalg.svd(cb.T @ ca)
+        d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+        rot = u @ d @ vt
+        scale = np.trace(np.diag(sv) @ d) / (ca**2).sum()
+        errs.append(np.linalg.norm(scale * ca @ rot.T + b.mean(0) - b, axis=1).mean() * 1000)
+    assert res["metrics"]["body"]["pa_mpjpe"] == pytest.approx(np.mean(errs), rel=1e-3)
+
+
+def _gendered_smpl(model_dir: Path) -> None:
+    """SMPL_MALE = the neutral stand-in, SMPL_FEMALE = another one (other shape space)."""
+    from robosmplx.body.standin import write_standin_model_files
+
+    folder = model_dir / "smpl"
+    shutil.copy(folder / "SMPL_NEUTRAL.pkl", folder / "SMPL_MALE.pkl")
+    other = write_standin_model_files(model_dir / "other", ("smpl",), seed=5)["smpl"]
+    shutil.copy(other, folder / "SMPL_FEMALE.pkl")
+    for g in ("MALE", "FEMALE"):
+        shutil.copy(folder / "SMPL_NEUTRAL.vertex_ids.json", folder / f"SMPL_{g}.vertex_ids.json")
+
+
+def _smpl_bench(folder: Path, model, genders) -> Path:
+    folder.mkdir()
+    with np.load(BENCH) as z:
+        drop = ("anny.", "keypoints", "body_model", "segm")
+        data = {k: z[k] for k in z.files if not k.startswith(drop)}
+    for p in data["image_path"]:
+        (folder / str(p)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(BENCH.parent / str(p), folder / str(p))
+    n = len(data["image_path"])
+    rng = np.random.default_rng(2)
+    go = np.zeros((n, 3), np.float32)
+    go[:, 0] = np.pi
+    data["smpl.global_orient"] = go
+    data["smpl.body_pose"] = rng.normal(0, 0.2, (n, 23, 3)).astype(np.float32)
+    data["smpl.betas"] = rng.normal(0, 1.0, (n, 10)).astype(np.float32)
+    if genders is not None:
+        data["meta.gender"] = np.array(genders[:n])
+    np.savez(folder / "pw3d.npz", **data)
+    return folder / "pw3d.npz"
+
+
+def test_3dpw_needs_the_h36m_regressor_and_scores_gendered_ground_truth(tmp_path, model_dir):
     from robosmplx.body import load_body_model
+    from robosmplx.errors import DataError
 
     smpl = load_body_model("smpl", model_dir=model_dir)
-    parts = resolve_parts(get_protocol("3dpw"), smpl, model_dir)
-    assert parts["body"].regressor is None and len(parts["body"].joints) == 14  # by name
+    with pytest.raises(ModelFileError, match="J_regressor_h36m.npy: the H36M joint regressor"):
+        resolve_parts(get_protocol("3dpw"), smpl, model_dir)
     reg = np.random.default_rng(0).uniform(size=(17, smpl.num_vertices))
-    np.save(model_dir / "J_regressor_h36m.npy", reg / reg.sum(1, keepdims=True))
+    reg /= reg.sum(1, keepdims=True)
+    np.save(model_dir / "J_regressor_h36m.npy", reg)
+    _gendered_smpl(model_dir)
     try:
         sel = resolve_parts(get_protocol("3dpw"), smpl, model_dir)["body"]
+        assert [j[0] for j in sel.joints] == list(H36M_TO_J14) and sel.root == (0,)
+        opts = EvalOptions(progress=False, model_dir=str(model_dir))
+        with pytest.raises(DataError, match="meta.gender"):
+            Evaluator("3dpw", _smpl_bench(tmp_path / "a", smpl, None), oracle=True, options=opts)
+        n = 2
+        path = _smpl_bench(tmp_path / "b", smpl, ["m", "f"] * 8)
+        ev = Evaluator("3dpw", path, oracle=True, options=opts)
+        ev.options = EvalOptions(progress=False, model_dir=str(model_dir), limit=n)
+        res = ev.run()
+        batch, pred = _batch_gt(ev)
+        _, gt = ev.params(batch)
+        female = load_body_model("smpl", model_dir=model_dir, gender="female")
+        with torch.no_grad():
+            true_f = female(**{k: v[1:2] for k, v in gt.items()}).vertices[0].double().numpy()
     finally:
         (model_dir / "J_regressor_h36m.npy").unlink()
-    assert sel.regressor.shape == (17, smpl.num_vertices)
-    assert [j[0] for j in sel.joints] == list(H36M_TO_J14)
+    vals = res["per_sample"]
+    assert vals["body.pve"][0] == pytest.approx(0.0, abs=1e-4)  # male = the neutral stand-in
+    p = pred.vertices[1].double().numpy()
+    # mmhuman3d's 3DPW PVE: raw meshes, no root; MPJPE at the H36M pelvis on J14
+    assert vals["body.pve"][1] == pytest.approx(
+        np.linalg.norm(p - true_f, axis=1).mean() * 1000, rel=1e-4
+    )
+    jp, jt = reg @ p, reg @ true_f
+    jp, jt = jp - jp[0], jt - jt[0]
+    d = np.linalg.norm(jp[list(H36M_TO_J14)] - jt[list(H36M_TO_J14)], axis=1) * 1000
+    assert vals["body.mpjpe"][1] == pytest.approx(d.mean(), rel=1e-4)
+    # 3D PCK (< 150 mm) and AUC (thresholds 0, 5, ..., 150 mm) in percent, as mmhuman3d
+    assert vals["body.pck3d"][1] == pytest.approx((d < 150).mean() * 100)
+    auc = np.mean([(d < t).mean() for t in np.linspace(0, 150, 31)]) * 100
+    assert vals["body.auc3d"][1] == pytest.approx(auc)
+
+
+def test_agora_parts_vertices_genders_and_full_body(tmp_path, model_dir, smplx_model):
+    from robosmplx.eval.official import agora_fullbody
+
+    _write_maps(model_dir, smplx_model)
+    folder = model_dir / "smplx"
+    for g in ("MALE", "FEMALE"):
+        shutil.copy(folder / "SMPLX_NEUTRAL.npz", folder / f"SMPLX_{g}.npz")
+        shutil.copy(folder / "SMPLX_NEUTRAL.vertex_ids.json", folder / f"SMPLX_{g}.vertex_ids.json")
+    path = _smplx_bench(tmp_path / "agora", smplx_model)
+    with np.load(path) as z:
+        data = dict(z)
+    data["meta.gender"] = np.array(["f", "m"] * (len(data["image_path"]) // 2))
+    np.savez(path, **data)
+    opts = EvalOptions(progress=False, model_dir=str(model_dir))
+    (folder / "body_verts_smplx.npy").unlink(missing_ok=True)
+    with pytest.raises(ModelFileError, match="body_verts_smplx.npy: AGORA's SMPL-X body vertex"):
+        Evaluator("agora", path, baseline="rest", options=opts)
+    body_ids = np.arange(0, smplx_model.num_vertices, 3)
+    np.save(folder / "body_verts_smplx.npy", body_ids)
+    ev = Evaluator("agora", path, baseline="rest", options=opts)
+    sel = ev.parts
+    assert sel["body"].vertices == tuple(body_ids.tolist()) and sel["body"].root == (1, 2)
+    joints = torch.randn(2, 144, 3)
+    v = torch.zeros(2, smplx_model.num_vertices, 3)
+    assert torch.equal(sel["body"].joint_points(v, None, joints), joints[:, :22])
+    want = joints[:, [21, *range(40, 55)]]
+    assert torch.equal(sel["rhand"].joint_points(v, None, joints), want)
+    assert torch.equal(sel["face"].root_point(v, None, joints), joints[:, 12])
+    res = ev.run()
+    m = res["metrics"]
+    for k in ("mpjpe", "pve"):
+        r = [round(m[p][k], 1) for p in ("body", "lhand", "rhand", "face")]
+        assert m["fullbody"][k] == pytest.approx(round(r[0] + (r[1] + r[2] + r[3]) / 3, 1))
+        assert m["fullbody"][k] == agora_fullbody(
+            *(m[p][k] for p in ("body", "lhand", "rhand", "face"))
+        )
+    # AGORA's calculate_v2v_error.py written out: body MVE at the mean of joints 1 and 2 over
+    # its body vertices; face MPJPE over neck + landmarks 76-126 at the neck (joint 12)
+    batch, _ = _batch_gt(ev)
+    pred_p, gt_p = ev.params(batch)  # the rest-pose baseline; gendered stand-ins = neutral
     with torch.no_grad():
-        out = smpl(**smpl.neutral_params(2))
-    j = sel.joint_points(out.vertices, out.keypoints)
-    regressed = torch.einsum("rv,bvc->brc", sel.regressor, out.vertices)
-    assert torch.allclose(j, regressed[:, list(H36M_TO_J14)])
-    assert torch.allclose(sel.root_point(out.vertices, out.keypoints), j[:, 2:4].mean(1))
+        po, go = ev.scorer(**pred_p), ev.scorer(**gt_p)
+    pj, gj = po.extras["smplx_joints"].double().numpy(), go.extras["smplx_joints"].double().numpy()
+    pv, gv = po.vertices.double().numpy(), go.vertices.double().numpy()
+    mve, face = [], []
+    for i in range(len(pv)):
+        a = pv[i, body_ids] - pj[i, [1, 2]].mean(0)
+        b = gv[i, body_ids] - gj[i, [1, 2]].mean(0)
+        mve.append(np.linalg.norm(a - b, axis=1).mean() * 1000)
+        f = [12, *range(76, 127)]
+        face.append(
+            np.linalg.norm((pj[i, f] - pj[i, 12]) - (gj[i, f] - gj[i, 12]), axis=1).mean() * 1000
+        )
+    assert m["body"]["pve"] == pytest.approx(np.mean(mve), rel=1e-4) and m["body"]["pve"] > 0
+    assert m["face"]["mpjpe"] == pytest.approx(np.mean(face), rel=1e-4)
+
+
+def test_freihand_takes_its_fingertips_from_its_own_vertex_ids():
+    from types import SimpleNamespace
+
+    from robosmplx.body.smplx_family import _layout
+    from robosmplx.eval.parts import _freihand_tips
+
+    names = _layout("mano").keypoints
+    mano = SimpleNamespace(
+        name="mano", num_vertices=778, keypoint_layout=SimpleNamespace(names=names)
+    )
+    joints = tuple((i,) for i in range(len(names)))
+    tips = dict(_freihand_tips(mano, joints))
+    assert {names[p]: v for p, v in tips.items()} == {
+        "R_Thumb_4": 744, "R_Index_4": 320, "R_Middle_4": 443, "R_Ring_4": 555, "R_Pinky_4": 672,
+    }  # fmt: skip
+    from robosmplx.eval.parts import PartSelection
+
+    sel = PartSelection("rhand", joints, (0,), None, tips=tuple(tips.items()))
+    v, k = torch.randn(1, 778, 3), torch.randn(1, len(names), 3)
+    pts = sel.joint_points(v, k)
+    assert torch.equal(pts[0, names.index("R_Ring_4")], v[0, 555])
+    assert torch.equal(pts[0, names.index("R_Wrist")], k[0, names.index("R_Wrist")])
+    assert _freihand_tips(SimpleNamespace(**{**vars(mano), "num_vertices": 128}), joints) == ()

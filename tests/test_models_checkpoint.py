@@ -40,6 +40,11 @@ def test_missing_and_extra_keys_are_named(tmp_path):
     state["regressor.linears.tongue.weight"] = torch.zeros(2, 2)
     state["localization.heatmap.bias"] = torch.zeros(5)
     save_file(state, str(path))
+    with pytest.raises(CheckpointError, match="damaged"):  # the file is not the one saved
+        load_model(path)
+    doc = yaml.safe_load(path.with_suffix(".yaml").read_text())
+    del doc["sha256"]  # a hand-made file: the key check explains what differs
+    path.with_suffix(".yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(CheckpointError) as e:
         load_model(path)
     msg = str(e.value)

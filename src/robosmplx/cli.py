@@ -89,8 +89,15 @@ def _available(module: str) -> bool:
         return False
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors (a bad option value, see robosmplx.argtypes) as one line, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="robosmplx",
         description="Robust whole-body 3D human pose and shape estimation from a single image.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

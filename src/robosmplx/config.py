@@ -109,8 +109,18 @@ def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
     kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
     try:
         return cls(**kwargs)
-    except TypeError as e:
+    except (TypeError, ConfigError) as e:
         raise ConfigError(f"{where}: {e}") from None
+
+
+def require_positive(cfg, *names: str) -> None:
+    """Raise :class:`ConfigError` unless every named field of ``cfg`` is a positive number
+    (for ``__post_init__`` of configs holding sizes and counts)."""
+    bad = [f"{n}: {getattr(cfg, n)!r}" for n in names if not getattr(cfg, n) > 0]
+    if bad:
+        raise ConfigError(
+            f"{type(cfg).__name__}: {', '.join(bad)} must be positive; correct the config"
+        )
 
 
 def _set_path(d: dict, dotted: str, value: Any) -> None:

@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 
 from robosmplx.data.augment import IDENTITY, AugmentConfig, sample_augment, stage_augment
 from robosmplx.data.flip import flip_spec
-from robosmplx.data.humandata import HumanData, load_humandata
+from robosmplx.data.humandata import HumanData, Remedies, load_humandata
 from robosmplx.data.perturb import Scene, check_perturbation, perturb
 from robosmplx.data.pipeline import Crop, crop_sample, to_sample
 from robosmplx.data.records import annotation_at, build_table, find_bad
@@ -79,11 +79,13 @@ class HumanDataset(Dataset):
         twin_config: TwinConfig | None = None,
         seed: int | None = 0,
         perturbation: tuple[str, float] | None = None,
+        perturb_convention: str = "paper",
         on_bad: str = "error",
         image_dir: str | Path | None = None,
         trusted: bool = False,
         params_key: str | None = None,
         check_files: bool = True,
+        remedies: Remedies = Remedies(),
     ):
         if stage not in STAGES:
             raise ConfigError(f"unknown stage {stage!r}; choose one of {STAGES}")
@@ -91,12 +93,14 @@ class HumanDataset(Dataset):
             raise ConfigError(f"on_bad must be 'error' or 'skip', got {on_bad!r}")
         self.stage, self.model, self.train, self.twins = stage, body_model, train, twins
         self.seed, self.epoch, self.on_bad = seed, 0, on_bad
+        self.remedies = remedies
         self.augment = augment if augment is not None else stage_augment(stage)
         self.twin_config = twin_config or TwinConfig()
         self.perturbation = perturbation
+        self.perturb_convention = perturb_convention
         if perturbation is not None:
-            check_perturbation(*perturbation)
-        hd = source if isinstance(source, HumanData) else load_humandata(source, trusted=trusted)
+            check_perturbation(*perturbation).function(perturb_convention)
+        hd = source if isinstance(source, HumanData) else load_humandata(source, trusted, remedies)
         self.table = build_table(hd, body_model, image_dir=image_dir, params_key=params_key)
         self.flip = flip_spec(body_model)
         self._setup_groups()
@@ -168,8 +172,8 @@ class HumanDataset(Dataset):
             i, why = next(iter(sorted(bad.items())))
             raise DataError(
                 f"{self.table.where}: sample {i} ({self.table.image_paths[i]}): {why} "
-                f"({len(bad)} bad samples in all). Fix the file, or pass on_bad='skip' to leave "
-                "them out (they are counted in dataset.skipped)"
+                f"({len(bad)} bad samples in all). Fix the file, or {self.remedies.skip} to "
+                "leave them out (they are counted as skipped)"
             )
         self.entries = [e for e in self.entries if e[0] not in bad]
         self.skipped.update(why.split(":")[0] for why in bad.values())
@@ -217,8 +221,8 @@ class HumanDataset(Dataset):
                 i = self.entries[j][0]
                 if self.on_bad == "error":
                     raise DataError(
-                        f"{self.table.where}: sample {i}: {e}. Fix the data, or pass "
-                        "on_bad='skip' to leave such samples out"
+                        f"{self.table.where}: sample {i}: {e}. Fix the data, or "
+                        f"{self.remedies.skip} to leave such samples out"
                     ) from None
                 self.skipped[str(e).split(":")[0]] += 1
                 log.warning("%s: skipping sample %d: %s", self.table.where, i, e)
@@ -297,17 +301,31 @@ class HumanDataset(Dataset):
             name, m = self.perturbation
             frame = check_perturbation(name, m).frame
             if frame == "full":
-                scene = perturb(name, m, Scene(image, box, ann))
+                scene = perturb(name, m, Scene(image, box, ann), self.perturb_convention)
                 image, box, ann = scene.image, scene.box, scene.ann
+                if scene.crop_rotation:  # the authors' rotation: part of the crop warp
+                    aug = dataclasses.replace(aug, rotation=aug.rotation + scene.crop_rotation)
         crop = crop_sample(image, ann, box, aug, cfg, self.flip, part_set)
         if frame == "crop":
-            crop = _perturb_crop(crop, *self.perturbation)
+            crop = _perturb_crop(
+                crop, *self.perturbation, self.perturb_convention, self._focus(crop)
+            )
         sample = self._tensors(crop, box, j)
         if not self.twins:
             return sample
         taug = sample_twin(aug, self.twin_config, rng)
         twin = crop_sample(image, ann, box, taug, cfg, self.flip, part_set)
         return sample, self._tensors(twin, box, j)
+
+    def _focus(self, crop: Crop) -> np.ndarray | None:
+        """The crop pixel hard erasing centres on: the stage's keypoint (right wrist for body
+        and whole body, as the authors' default; middle knuckle for hands; nose for faces)."""
+        name = _ERASE_AT[self.stage]
+        names = [n.lower() for n in self.model.keypoint_layout.names]
+        kp = crop.ann.keypoints2d
+        if name not in names or names.index(name) >= len(kp) or kp[names.index(name), 2] <= 0:
+            return None
+        return kp[names.index(name), :2].astype(np.float64)
 
     def _tensors(self, crop: Crop, box: np.ndarray, j: int) -> dict[str, torch.Tensor]:
         return to_sample(
@@ -316,11 +334,17 @@ class HumanDataset(Dataset):
         )  # fmt: skip
 
 
-def _perturb_crop(crop: Crop, name: str, magnitude: float) -> Crop:
+_ERASE_AT = {"body": "r_wrist", "wholebody": "r_wrist", "hand": "r_middle_1", "face": "nose"}
+
+
+def _perturb_crop(
+    crop: Crop, name: str, magnitude: float, convention: str = "paper", focus=None
+) -> Crop:
     """Apply a crop-frame perturbation to an un-augmented crop (image size = network input)."""
     s = crop.image.shape[0]
     box = np.array([0.0, 0.0, s, s])
-    scene = perturb(name, magnitude, Scene(crop.image, box, crop.ann.replace(segm=crop.segm)))
+    scene = Scene(crop.image, box, crop.ann.replace(segm=crop.segm), focus)
+    scene = perturb(name, magnitude, scene, convention)
     return Crop(scene.image, scene.ann.replace(segm=None), crop.affine, scene.ann.segm)
 
 

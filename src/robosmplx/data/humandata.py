@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +249,7 @@ def validate(hd: HumanData) -> None:
             if arr.dtype.kind not in "fiu":
                 _fail(hd, key, "a numeric array", f"dtype {arr.dtype}")
             if sub.endswith("_pose") or sub == "global_orient":
-                if arr.reshape(arr.shape[0], -1).shape[1] % 3:
+                if int(np.prod(arr.shape[1:])) % 3:
                     _fail(hd, key, "axis-angle triplets (N, J, 3) or (N, 3J)", f"shape {arr.shape}")
             elif sub == "transl":
                 _check_rows(hd, key, arr, (3,), "")
@@ -288,7 +289,18 @@ def intrinsics_of(hd: HumanData) -> np.ndarray | None:
     return k
 
 
-def load_humandata(path: str | Path, trusted: bool = False) -> HumanData:
+@dataclass(frozen=True)
+class Remedies:
+    """How the caller's user allows pickled keys and skips bad samples: the words error
+    messages suggest (the API's by default; commands and the trainer give their own)."""
+
+    trust: str = "pass trusted=True (CLI: --trust-pickle)"
+    skip: str = "pass on_bad='skip' (CLI: --skip-bad)"
+
+
+def load_humandata(
+    path: str | Path, trusted: bool = False, remedies: Remedies = Remedies()
+) -> HumanData:
     """Read a HumanData ``.npz``. Pickled dict keys load only with ``trusted=True``."""
     path = Path(path)
     if not path.is_file():
@@ -299,7 +311,7 @@ def load_humandata(path: str | Path, trusted: bool = False) -> HumanData:
         raise DataError(
             f"{path}: keys {pickled} are stored as pickled Python objects (mmhuman3d's layout for "
             "dicts); loading them runs code from the file. If you trust where the file comes "
-            "from, pass trusted=True (CLI: --trust-pickle); save_humandata() then re-writes it "
+            f"from, {remedies.trust}; save_humandata() then re-writes it "
             "in robosmplx's pickle-free layout"
         )
     try:
@@ -307,7 +319,13 @@ def load_humandata(path: str | Path, trusted: bool = False) -> HumanData:
             data = {k: z[k] for k in z.files}
     except (ValueError, OSError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: could not read the HumanData arrays ({e})") from None
-    return HumanData(data, path=path)
+    hd = HumanData(data, path=path)
+    if hd.data_len == 0:
+        raise DataError(
+            f"{path}: holds no samples (__data_len__ = 0); point at a file with samples, or "
+            "remake it (robosmplx synth ... --count N)"
+        )
+    return hd
 
 
 def save_humandata(path: str | Path, data: HumanData | Mapping, compress: bool = False) -> Path:

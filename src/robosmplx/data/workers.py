@@ -13,13 +13,21 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from robosmplx.procs import die_with_parent
+
 
 def worker_init_fn(worker_id: int) -> None:
     """Seed numpy and ``random`` from the torch seed DataLoader gave this worker (base seed +
-    worker id, drawn from the loader's generator)."""
+    worker id, drawn from the loader's generator); the worker dies with its parent."""
+    die_with_parent()
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)
+
+
+def guard_worker(worker_id: int) -> None:
+    """``worker_init_fn`` for loaders that need no seeding: the worker dies with its parent."""
+    die_with_parent()
 
 
 def make_generator(seed: int) -> torch.Generator:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from robosmplx import argtypes
+
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``eval`` and ``robustness``."""
@@ -24,12 +26,17 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help="body model (default: the protocol's, else the file's body_model, else anny)",
     )  # fmt: skip
     parser.add_argument("--model-dir", default=None, help="SMPL-X family model folder")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=argtypes.positive_int, default=16)
     parser.add_argument(
-        "--workers", type=int, default=min(4, os.cpu_count() or 1), help="data loader workers"
+        "--workers",
+        type=argtypes.non_negative_int,
+        default=min(4, os.cpu_count() or 1),
+        help="data loader workers",
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--limit", type=int, default=None, help="score only the first N samples")
+    parser.add_argument(
+        "--limit", type=argtypes.positive_int, default=None, help="score only the first N samples"
+    )
     parser.add_argument("--image-dir", default=None, help="root of relative image paths")
     parser.add_argument("--trust-pickle", action="store_true", help="allow pickled HumanData keys")
     parser.add_argument(
@@ -40,14 +47,21 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", default=None, help="saved network (.safetensors + .yaml)")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="network: NAME.safetensors (+ NAME.yaml), a training checkpoint or run folder "
+        "(default: the bundled default model)",
+    )  # fmt: skip
     add_common_arguments(parser)
     parser.add_argument(
         "--baseline", choices=["rest"], default=None,
         help="score a constant prediction instead: 'rest' = rest pose, neutral shape and face "
         "under the true global orientation (a reference for what a network has learnt)",
     )  # fmt: skip
-    parser.add_argument("--out", default=None, help="folder for eval.json, eval.csv and eval.md")
+    parser.add_argument(
+        "--out", default=None, type=argtypes.out_folder,
+        help="folder for eval.json, eval.csv and eval.md",
+    )  # fmt: skip
     parser.add_argument(
         "--per-sample", action="store_true", help="include per-sample values in the --json output"
     )
@@ -69,6 +83,7 @@ def options_from_args(args: argparse.Namespace):
         model_dir=args.model_dir,
         trusted=args.trust_pickle,
         on_bad="skip" if args.skip_bad else "error",
+        convention=getattr(args, "convention", "paper"),
     )
 
 
@@ -78,9 +93,14 @@ def run(args: argparse.Namespace) -> int:
     from robosmplx.eval.evaluator import Evaluator
     from robosmplx.eval.tables import eval_table, print_rich, to_json, write_eval_tables
 
+    checkpoint, label = args.checkpoint, None
+    if checkpoint is None and not args.oracle and args.baseline is None:
+        from robosmplx.infer.loading import default_checkpoint
+
+        checkpoint, label = default_checkpoint(), "default"
     ev = Evaluator(
-        args.protocol, args.data, args.checkpoint, body_model=args.body_model, oracle=args.oracle,
-        baseline=args.baseline, options=options_from_args(args),
+        args.protocol, args.data, checkpoint, body_model=args.body_model, oracle=args.oracle,
+        baseline=args.baseline, options=options_from_args(args), label=label,
     )  # fmt: skip
     result = ev.run()
     files = write_eval_tables(result, args.out) if args.out else {}

@@ -44,7 +44,8 @@ class EvalOptions:
     """batch_size, num_workers: the data loader's. limit: score the first N samples only.
     image_dir: where relative image paths start (default: the data file's folder). model_dir:
     the SMPL-X family folder. trusted: allow pickled HumanData keys. on_bad: ``error`` or
-    ``skip`` samples whose image is missing."""
+    ``skip`` samples whose image is missing. convention: the perturbations' (``paper`` or
+    ``authors``, :mod:`robosmplx.data.perturb`)."""
 
     batch_size: int = 16
     num_workers: int = 0
@@ -55,6 +56,7 @@ class EvalOptions:
     model_dir: str | None = None
     trusted: bool = False
     on_bad: str = "error"
+    convention: str = "paper"
 
 
 class Evaluator:
@@ -82,7 +84,11 @@ class Evaluator:
         self.protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
         self.options = opts = options or EvalOptions()
         self.oracle, self.data = oracle, Path(data)
-        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.checkpoint = None
+        if checkpoint is not None:
+            from robosmplx.infer.loading import resolve_checkpoint
+
+            self.checkpoint = resolve_checkpoint(checkpoint)  # a file, folder or run
         if baseline not in (None, "rest"):
             raise ConfigError(f"unknown baseline {baseline!r}; the one baseline is 'rest'")
         if sum((self.checkpoint is not None, oracle, baseline is not None)) != 1:
@@ -92,7 +98,7 @@ class Evaluator:
             )
         self.baseline = baseline
         default_label = "oracle" if oracle else f"{baseline}-pose baseline"
-        self.label = label or (self.checkpoint.stem if self.checkpoint else default_label)
+        self.label = label or (Path(checkpoint).stem if self.checkpoint else default_label)
         self.device = device_from_name(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:
@@ -112,6 +118,7 @@ class Evaluator:
             groups = network_groups(self.kind, self.net_cfg)
             check_network_body(groups, self.body, str(self.checkpoint))
         self.parts = resolve_parts(self.protocol, self.body, opts.model_dir)
+        self.genders = self._genders()
         self.crop_size = (
             network_crop_size(self.kind, self.net_cfg)
             if self.kind is not None
@@ -130,6 +137,14 @@ class Evaluator:
         # The data pipeline keeps the (shared, cached) CPU model; scoring runs on a device copy.
         dev = self.device
         self.scorer = self.body if dev.type == "cpu" else copy.deepcopy(self.body).to(dev)
+        self.gendered = {}
+        if self.genders is not None:  # the gendered models of the ground truth (3DPW, AGORA)
+            from robosmplx.body import load_body_model
+
+            for g in sorted(set(self.genders.tolist())):
+                m = load_body_model(self.body.name, model_dir=opts.model_dir, gender=g)
+                self.gendered[g] = m if dev.type == "cpu" else copy.deepcopy(m).to(dev)
+        self._meshes: dict[int, np.ndarray] = {}
         self._gt_cache: dict[tuple, object] = {}
         self._gt_cache_bytes = 0
 
@@ -161,6 +176,47 @@ class Evaluator:
 
         return stage_augment(self.protocol.task).crop_size
 
+    def _genders(self) -> np.ndarray | None:
+        """Per-row ``male``/``female`` of a gendered protocol's ground truth (``meta.gender``
+        or ``gender``: ``m``/``f``, as mmhuman3d's converters write them); None otherwise."""
+        if not self.protocol.gendered:
+            return None
+        raw = self.hd.get("meta.gender", self.hd.get("gender"))
+        if raw is None:
+            raise DataError(
+                f"{self.hd.where}: protocol {self.protocol.name!r} scores the gendered "
+                f"{self.body.name} ground truth: key 'meta.gender' ('m' or 'f' per sample) is "
+                "missing"
+            )
+        names = {"m": "male", "male": "male", "f": "female", "female": "female"}
+        vals = [str(v.decode() if isinstance(v, bytes) else v).lower() for v in raw.reshape(-1)]
+        bad = sorted({v for v in vals if v not in names})
+        if bad or len(vals) != len(self.hd):
+            raise DataError(
+                f"{self.hd.where}: meta.gender must hold 'm' or 'f' for each of the "
+                f"{len(self.hd)} samples, found {bad or len(vals)}"
+            )
+        return np.array([names[v] for v in vals])
+
+    def _ground_truth(self) -> str:
+        """What the errors were measured against, for the results."""
+        if self.protocol.name == "ehf" and "mesh_path" in self.hd:
+            return "EHF's aligned meshes (mesh_path)"
+        what = f"{self.body.name} posed from the file's parameters"
+        return what + (" (gendered)" if self.genders is not None else "")
+
+    def _landmark_ids(self) -> list[int]:
+        from robosmplx.eval.official import FG2018_LANDMARKS
+
+        names = list(self.body.keypoint_layout.names)
+        missing = [n for n in FG2018_LANDMARKS if n not in names]
+        if missing:
+            raise ConfigError(
+                f"body model {self.body.name!r} has no keypoints {missing} for the Stirling "
+                "landmark alignment"
+            )
+        return [names.index(n) for n in FG2018_LANDMARKS]
+
     def _check_fields(self) -> None:
         """DataError naming the file and what it lacks for this protocol."""
         where, table, p = self.hd.where, self.base.table, self.protocol
@@ -177,6 +233,15 @@ class Evaluator:
                     f"{where}: protocol {p.name!r} scores {list(self.scored) or 'nothing'}: the "
                     f"file has no ground truth for {missing or 'any predicted group'}"
                 )
+        if p.name == "ehf" and "mesh_path" in self.hd:
+            rows = sorted({i for i, _ in self.base.entries})
+            root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
+            files = [Path(str(self.hd["mesh_path"][i])) for i in rows]
+            missing = [f for f in files if not (f if f.is_absolute() else root / f).is_file()]
+            if missing:
+                raise DataError(
+                    f"{where}: {len(missing)} aligned meshes not found, first {missing[0]}"
+                )
         if p.box_iou:
             lacking = [b for b in BOX_PARTS if b not in table.boxes]
             if lacking:
@@ -185,6 +250,14 @@ class Evaluator:
                     f"{', '.join(f'{b}_bbox_xywh' for b in lacking)}"
                 )
         if p.rmse3d:
+            lm = self.hd.get("scan_landmarks")
+            if lm is None or lm.ndim != 3 or lm.shape[1:] != (7, 3):
+                raise DataError(
+                    f"{where}: protocol {p.name!r} aligns on the scans' 7 landmarks: key "
+                    "'scan_landmarks' (N, 7, 3) is missing or misshapen (Stirling's .lnd files: "
+                    "eye corners right outer/inner, left inner/outer, nose bottom, mouth corners)"
+                )
+            self._landmark_ids()
             if "scan_path" not in self.hd:
                 raise DataError(
                     f"{where}: protocol {p.name!r} compares with face scans: key 'scan_path' "
@@ -204,7 +277,8 @@ class Evaluator:
         aug = stage_augment(stage, crop_size=self.crop_size, enabled=False)
         return HumanDataset(
             self.hd, self.body, stage, augment=aug, train=False, seed=0,
-            perturbation=perturbation, on_bad=self.options.on_bad,
+            perturbation=perturbation, perturb_convention=self.options.convention,
+            on_bad=self.options.on_bad,
             image_dir=self.options.image_dir or self.data.parent, check_files=check_files,
         )  # fmt: skip
 
@@ -276,21 +350,71 @@ class Evaluator:
                 params[key] = self.body.vector_default(name).to(gt[key]).expand_as(gt[key])
         return params
 
-    def _gt_output(self, index: Tensor, gt: dict[str, Tensor]):
-        """The body model on the true parameters, cached across runs: most perturbations leave
-        them unchanged (the key includes the parameters' bytes, so rotations are recomputed)."""
+    def _gt_output(self, index: Tensor, gt: dict[str, Tensor], rows: list[int]):
+        """The body model on the true parameters (the gendered models for a gendered
+        protocol), cached across runs: most perturbations leave them unchanged (the key
+        includes the parameters' bytes, so rotations are recomputed)."""
         h = hashlib.blake2b(digest_size=16)
         for k in sorted(gt):
             h.update(gt[k].detach().cpu().numpy().tobytes())
         key = (tuple(int(i) for i in index), h.hexdigest())
         out = self._gt_cache.get(key)
         if out is None:
-            out = self.scorer(**gt)
+            out = self.scorer(**gt) if self.genders is None else self._gendered(gt, rows)
             size = out.vertices.numel() * out.vertices.element_size()
             if self._gt_cache_bytes + size <= GT_CACHE_BYTES:
                 self._gt_cache[key] = out
                 self._gt_cache_bytes += size
         return out
+
+    def _gendered(self, gt: dict[str, Tensor], rows: list[int]):
+        """The true parameters posed by each sample's gendered model, as one output."""
+        from robosmplx.body.base import BodyOutput
+
+        genders = self.genders[rows]
+        parts = {}
+        for g, model in self.gendered.items():
+            sel = torch.as_tensor(np.flatnonzero(genders == g), device=self.device)
+            if len(sel):
+                parts[g] = (sel, model(**{k: v[sel] for k, v in gt.items()}))
+        first = next(iter(parts.values()))[1]
+
+        def gather(get):
+            ref = get(first)
+            full = ref.new_zeros((len(rows), *ref.shape[1:]))
+            for sel, o in parts.values():
+                full[sel] = get(o)
+            return full
+
+        extras = {k: gather(lambda o, k=k: o.extras[k]) for k in first.extras}
+        return BodyOutput(
+            gather(lambda o: o.vertices), gather(lambda o: o.joints),
+            gather(lambda o: o.keypoints), extras,
+        )  # fmt: skip
+
+    def _aligned_meshes(self, rows: list[int]) -> Tensor:
+        """EHF's ``*_align.ply`` meshes (key ``mesh_path``) turned into the camera frame as
+        Hand4Whole does (:func:`robosmplx.eval.official.ehf_camera_rotation`), (B, V, 3)."""
+        import trimesh
+
+        from robosmplx.eval.official import ehf_camera_rotation
+
+        root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
+        r = ehf_camera_rotation()
+        for i in rows:
+            if i not in self._meshes:
+                f = Path(str(self.hd["mesh_path"][i]))
+                f = f if f.is_absolute() else root / f
+                try:
+                    v = np.asarray(trimesh.load(f, process=False).vertices, np.float64)
+                except Exception as e:
+                    raise DataError(f"{self.hd.where}: sample {i}: cannot read {f} ({e})") from None
+                if v.shape != (self.body.num_vertices, 3):
+                    raise DataError(
+                        f"{f}: {len(v)} vertices, the SMPL-X mesh has {self.body.num_vertices}"
+                    )
+                self._meshes[i] = v @ r.T
+        return torch.as_tensor(np.stack([self._meshes[i] for i in rows]), dtype=torch.float32)
 
     def _scan_files(self, rows: list[int]) -> list[Path]:
         root = Path(self.options.image_dir) if self.options.image_dir else self.data.parent
@@ -321,19 +445,24 @@ class Evaluator:
         return out
 
     def _score(self, batch: dict, ds) -> dict[str, np.ndarray]:
-        from robosmplx.eval import metrics as M
+        from robosmplx.eval import official as O
 
         dev = self.device
         batch = {k: v.to(dev) for k, v in batch.items()}
         gt = self._gt_params(batch, ds)
         params, boxes = self._predict(batch, gt)
         pred_out = self.scorer(**params)
+        rows = [ds.entries[int(j)][0] for j in batch["sample_index"]]
         out: dict[str, np.ndarray] = {}
         if self.protocol.metrics:
-            gt_out = self._gt_output(batch["sample_index"], gt)
+            gt_out = self._gt_output(batch["sample_index"], gt, rows)
+            gt_v, gt_k = gt_out.vertices, gt_out.keypoints
+            if self.protocol.name == "ehf" and "mesh_path" in self.hd:
+                gt_v, gt_k = self._aligned_meshes(rows).to(gt_v), None  # EHF's own meshes
             scores = score_parts(
-                self.parts, pred_out.vertices, pred_out.keypoints, gt_out.vertices,
-                gt_out.keypoints, self.protocol.metrics,
+                self.parts, pred_out.vertices, pred_out.keypoints, gt_v, gt_k,
+                self.protocol.metrics, pred_out.extras.get("smplx_joints"),
+                gt_out.extras.get("smplx_joints"),
             )  # fmt: skip
             ok = torch.ones(batch["img"].shape[0], dtype=torch.bool, device=dev)
             for name in self.scored:
@@ -348,12 +477,17 @@ class Evaluator:
             for part, v in box_ious(boxes, gt_boxes, valid).items():
                 out[f"{part}.box_iou"] = v
         if self.protocol.rmse3d:
-            # the face's shape and expression at rest: scans have frames of their own, and a
-            # rigid fit from centroids only (no scan landmarks) cannot undo any head turn
-            rows = [ds.entries[int(j)][0] for j in batch["sample_index"]]
-            rest = {k: v for k, v in params.items() if not k.startswith("global_orient")}
-            face = self.parts["face"].part_vertices(self.scorer(**rest).vertices)
-            out["face.rmse3d"] = M.face_rmse(list(face), self._scans(rows))
+            # the FG2018 script: 7-landmark similarity fit, face mask, point-to-surface
+            faces = self.scorer.faces.detach().cpu().numpy()
+            verts = pred_out.vertices.detach().cpu().double().numpy()
+            lm = pred_out.keypoints.detach().cpu().double().numpy()[:, self._landmark_ids()]
+            scans = self._scans(rows)
+            out["face.rmse3d"] = np.array([
+                O.stirling_error(O.stirling_distances(
+                    scan, self.hd["scan_landmarks"][i], v, faces, p_lm
+                ))
+                for i, scan, v, p_lm in zip(rows, scans, verts, lm)
+            ])  # fmt: skip
         return out
 
     # -- the loop -----------------------------------------------------------------------
@@ -365,12 +499,13 @@ class Evaluator:
         from torch.utils.data import DataLoader, Subset
 
         from robosmplx.data.datasets import HumanDataset
+        from robosmplx.data.workers import guard_worker
 
         ds: HumanDataset = self.base if perturbation is None else self._dataset(perturbation)
         subset = Subset(ds, range(len(self)))
         loader = DataLoader(
             subset, batch_size=self.options.batch_size, shuffle=False,
-            num_workers=self.options.num_workers,
+            num_workers=self.options.num_workers, worker_init_fn=guard_worker,
         )  # fmt: skip
         what = "normal" if perturbation is None else f"{perturbation[0]} {perturbation[1]:g}"
         own = progress is None and self.options.progress
@@ -405,6 +540,8 @@ class Evaluator:
         # With on_bad="skip" an unreadable sample is replaced by the next one: count each once.
         _, first_seen = np.unique(np.asarray(index, np.int64), return_index=True)
         keep = np.sort(first_seen)
+        replaced = len(index) - len(keep)  # unreadable when loaded, skipped (--skip-bad)
+        skipped = dict(self.base.skipped)  # left out when the file was checked (--skip-bad)
         index = [index[i] for i in keep]
         per = {k: np.concatenate(v)[keep] for k, v in values.items()}
         metrics: dict[str, dict[str, float]] = {}
@@ -415,6 +552,13 @@ class Evaluator:
                 ious[part] = nanmean(v)
             else:
                 metrics.setdefault(part, {})[m] = nanmean(v)
+        if self.protocol.name == "agora" and {"body", "lhand", "rhand", "face"} <= set(metrics):
+            from robosmplx.eval.official import agora_fullbody
+
+            parts = [metrics[p] for p in ("body", "lhand", "rhand", "face")]
+            metrics["fullbody"] = {
+                m: agora_fullbody(*(p[m] for p in parts)) for m in ("mpjpe", "pve")
+            }
         first = next((v for k, v in per.items() if not k.endswith("box_iou")), None)
         scored = int(np.isfinite(first).sum()) if first is not None else len(index)
         return {
@@ -428,9 +572,11 @@ class Evaluator:
             if perturbation is None
             else {"name": perturbation[0], "magnitude": float(perturbation[1])},
             "num_samples": scored,
-            "excluded": len(index) - scored,
+            "excluded": len(index) - scored + replaced + sum(skipped.values()),
+            "skipped": {**skipped, **({"unreadable": replaced} if replaced else {})},
             "scored_groups": list(self.scored),
-            "units": "mm for errors; F-scores and IoU in [0, 1]",
+            "ground_truth": self._ground_truth(),
+            "units": "mm for errors; F-scores and IoU in [0, 1]; 3DPCK and 3DAUC in percent",
             "metrics": metrics,
             "box_iou": ious,
             "seconds": seconds,

@@ -97,13 +97,143 @@ def mpjpe(
 
 
 def pa_mpjpe(
-    pred: ArrayLike, gt: ArrayLike, valid: ArrayLike | None = None, unit_scale: float = MM
+    pred: ArrayLike,
+    gt: ArrayLike,
+    valid: ArrayLike | None = None,
+    unit_scale: float = MM,
+    fit: str = "valid",
 ) -> np.ndarray:
     """MPJPE (B,) after the best similarity transform (scale, rotation, translation) of pred
-    onto gt, fitted on the valid joints."""
+    onto gt. ``fit``: ``valid`` fits on the valid joints only; ``all`` fits on every joint
+    (mmhuman3d's ``keypoint_mpjpe``), the error still counts the valid ones."""
     p, g = _pair(pred, gt)
     v = _valid(valid, p)
-    return _np(_mean_dist(procrustes_align(p, g, v), g, v) * unit_scale)
+    return _np(_mean_dist(_aligned(p, g, v, "procrustes", fit), g, v) * unit_scale)
+
+
+ALIGNMENTS = ("none", "scale", "procrustes")
+MASK_CONVENTIONS = ("mmhuman3d", "per-sample")
+
+
+def _aligned(p: Tensor, g: Tensor, v: Tensor, alignment: str, fit: str) -> Tensor:
+    """pred aligned onto gt: ``none``; ``scale`` (least-squares scale about the origin, as
+    mmhuman3d); ``procrustes`` (similarity), fitted on ``valid`` joints or on ``all``."""
+    if fit not in ("valid", "all"):
+        raise ValueError(f"fit must be 'valid' or 'all', got {fit!r}")
+    w = torch.ones_like(v) if fit == "all" else v
+    if alignment == "none":
+        return p
+    if alignment == "scale":
+        s = (w * (p * g).sum(-1)).sum(1) / (w * (p * p).sum(-1)).sum(1).clamp_min(1e-30)
+        return p * s[:, None, None]
+    if alignment == "procrustes":
+        return procrustes_align(p, g, w)
+    raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {alignment!r}")
+
+
+def joint_errors(
+    pred: ArrayLike,
+    gt: ArrayLike,
+    alignment: str = "none",
+    valid: ArrayLike | None = None,
+    fit: str = "all",
+    unit_scale: float = MM,
+) -> np.ndarray:
+    """Per-joint distances (B, K) after ``alignment`` (``none``, ``scale``, ``procrustes``)
+    fitted on every joint (``fit="all"``, mmhuman3d) or only the valid ones."""
+    p, g = _pair(pred, gt)
+    v = _valid(valid, p)
+    return _np((_aligned(p, g, v, alignment, fit) - g).norm(dim=-1) * unit_scale)
+
+
+def keypoint_error(
+    pred: ArrayLike,
+    gt: ArrayLike,
+    valid: ArrayLike | None = None,
+    alignment: str = "procrustes",
+    convention: str = "mmhuman3d",
+    unit_scale: float = MM,
+) -> float:
+    """Masked (PA-)MPJPE of a whole set as one number.
+
+    ``mmhuman3d`` (the field's default, ``keypoint_mpjpe`` of mmhuman3d's eval_utils.py):
+    alignment fitted on all joints, the mean over every valid joint of the set, so samples
+    with more valid joints weigh more. ``per-sample`` (robosmplx's :func:`pa_mpjpe`): fitted on
+    the valid joints, averaged per sample, then over the samples that have a valid joint.
+    """
+    if convention == "mmhuman3d":
+        d = joint_errors(pred, gt, alignment, valid, "all", unit_scale)
+        m = _np(_valid(valid, _t(pred)) > 0)
+        return float(d[m].mean()) if m.any() else float("nan")
+    if convention == "per-sample":
+        p, g = _pair(pred, gt)
+        v = _valid(valid, p)
+        per = _np(_mean_dist(_aligned(p, g, v, alignment, "valid"), g, v) * unit_scale)
+        return float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")
+    raise ValueError(f"convention must be one of {MASK_CONVENTIONS}, got {convention!r}")
+
+
+PCK_THRESHOLD_MM = 150.0
+AUC_THRESHOLDS_MM = tuple(float(x) for x in np.linspace(0.0, 150.0, 31))
+
+
+def pck_3d(
+    pred: ArrayLike,
+    gt: ArrayLike,
+    valid: ArrayLike | None = None,
+    alignment: str = "none",
+    threshold: float = PCK_THRESHOLD_MM,
+    unit_scale: float = MM,
+) -> float:
+    """3D PCK in percent: the share of valid joints of the set closer than ``threshold``
+    (mm with the default unit_scale; 150 mm, strictly less than, as mmhuman3d's
+    ``keypoint_3d_pck``)."""
+    d = joint_errors(pred, gt, alignment, valid, "all", unit_scale)
+    m = _np(_valid(valid, _t(pred)) > 0)
+    return float((d < threshold)[m].mean() * 100.0) if m.any() else float("nan")
+
+
+def auc_3d(
+    pred: ArrayLike,
+    gt: ArrayLike,
+    valid: ArrayLike | None = None,
+    alignment: str = "none",
+    thresholds: Sequence[float] = AUC_THRESHOLDS_MM,
+    unit_scale: float = MM,
+) -> float:
+    """3D AUC in percent: the mean 3D PCK over ``thresholds`` (0 to 150 mm in 31 steps, as
+    mmhuman3d's ``keypoint_3d_auc``, after MPI-INF-3DHP's mpii_compute_3d_pck.m)."""
+    d = joint_errors(pred, gt, alignment, valid, "all", unit_scale)
+    m = _np(_valid(valid, _t(pred)) > 0)
+    if not m.any():
+        return float("nan")
+    return float(np.mean([(d < t)[m].mean() for t in thresholds]) * 100.0)
+
+
+def accel_error(
+    pred: ArrayLike,
+    gt: ArrayLike,
+    valid_frames: ArrayLike | None = None,
+    unit_scale: float = MM,
+) -> np.ndarray:
+    """Acceleration error (N-2,) of a sequence (N, K, 3), mm per frame squared: the mean over
+    joints of the distance between the second differences ``x[t] - 2 x[t+1] + x[t+2]`` of
+    pred and gt (HMR-video / VIBE, mmhuman3d's ``keypoint_accel_error``). With
+    ``valid_frames`` (N,), a triple touching an invalid frame is left out (the result is
+    shorter)."""
+    p, g = _pair(pred, gt)
+    if p.shape[0] < 3:
+        raise ShapeError(f"accel_error: need at least 3 frames, got {p.shape[0]}")
+    ap = p[:-2] - 2 * p[1:-1] + p[2:]
+    ag = g[:-2] - 2 * g[1:-1] + g[2:]
+    err = (ap - ag).norm(dim=-1).mean(1) * unit_scale  # (N-2,)
+    if valid_frames is None:
+        return _np(err)
+    ok = _np(_t(valid_frames)).reshape(-1) > 0
+    if ok.shape[0] != p.shape[0]:
+        raise ShapeError(f"valid_frames: got {ok.shape[0]} entries for {p.shape[0]} frames")
+    keep = ok[:-2] & ok[1:-1] & ok[2:]
+    return _np(err)[keep]
 
 
 def pve(
@@ -195,7 +325,10 @@ def face_rmse_single(
     icp_iters: int = 10,
     unit_scale: float = MM,
 ) -> float:
-    """3D RMSE of one face against its scan, the Stirling/ESRC3D protocol as far as it is public.
+    """3D RMSE of one face against a scan without landmarks (similarity + ICP, point to vertex).
+
+    The Stirling/ESRC3D protocol itself (seven scan landmarks, face mask, point-to-surface) is
+    :func:`robosmplx.eval.official.stirling_distances`; this is for scans lacking landmarks.
 
     1. Initial alignment: the similarity (``with_scale``) or rigid transform mapping the
        predicted landmarks (L, 3) onto the scan's landmarks (the benchmark annotates 7); without

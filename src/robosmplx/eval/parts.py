@@ -1,13 +1,18 @@
 """A protocol's parts as index tables of one body model: joints, roots, vertex subsets.
 
-:func:`resolve_parts` gives, per part, the keypoint indices scored (or the J14 set), the root
-they are aligned at and the part's vertices. SMPL-X part vertices come from the user's SMPL-X
+:func:`resolve_parts` gives, per part, the points scored, the root they are aligned at and the
+part's vertices. Points come from the model's keypoints, from the joint set smplx's own
+forward returns (AGORA's indices), or from regressors on the mesh (3DPW's H36M regressor; EHF's J14 regressor and the
+SMPL-X joint regressor rows Hand4Whole uses). SMPL-X part vertices come from the user's SMPL-X
 download (``MANO_SMPLX_vertex_ids.pkl``, ``SMPL-X__FLAME_vertex_ids.npy`` in the model folder);
-MANO is all right hand, FLAME all face; every other model uses its ``part_views``.
+MANO is all right hand, FLAME all face; every other model uses its ``part_views``. Files users
+bring for the official protocols (``J_regressor_h36m.npy``, ``SMPLX_to_J14.pkl``,
+``body_verts_smplx.npy``) are read from the model folder; a missing one is an error naming it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from dataclasses import dataclass
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from robosmplx.errors import ConfigError, ModelFileError
-from robosmplx.eval.protocols import Protocol
+from robosmplx.eval.protocols import PartRule, Protocol
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -34,15 +39,32 @@ H36M_TO_J14 = (6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10)
 SMPLX_HAND_MAP = "MANO_SMPLX_vertex_ids.pkl"
 SMPLX_FACE_MAP = "SMPL-X__FLAME_vertex_ids.npy"
 H36M_REGRESSOR = "J_regressor_h36m.npy"
+SMPLX_J14_REGRESSOR = "SMPLX_to_J14.pkl"
+AGORA_BODY_VERTS = "body_verts_smplx.npy"
+H36M_PELVIS = 0
+MANO_VERTICES = 778
+# SMPL-X joint-regressor rows Hand4Whole aligns at (human_models.py J_regressor_idx) and its
+# 21 hand joints: wrist, then per finger (thumb, index, middle, ring, pinky) three joints and
+# the fingertip vertex (make_hand_regressor).
+EHF_ROOTS = {"wholebody": 0, "body": 0, "lhand": 20, "rhand": 21, "face": 12}
+EHF_HAND = {
+    "lhand": (20, (37, 38, 39), (25, 26, 27), (28, 29, 30), (34, 35, 36), (31, 32, 33)),
+    "rhand": (21, (52, 53, 54), (40, 41, 42), (43, 44, 45), (49, 50, 51), (46, 47, 48)),
+}  # thumb, index, middle, ring, pinky; tips: smplx's lthumb ... rpinky (5361 ... 8022)
 
 
 @dataclass(frozen=True)
 class PartSelection:
     """Index tables of one part on one body model.
 
-    joints: per scored joint, the keypoint indices averaged to make it (one index for most);
-    or, with ``regressor`` (R, V), indices into the regressed joints. root: indices averaged
-    into the root, in the same space as ``joints``. vertices: the part's vertex ids, None = all.
+    joints: per scored joint, the source indices averaged to make it (one index for most).
+    source: ``keypoints`` (B, K, 3); ``regressor``: ``regressor`` (R, V) times the mesh;
+    ``smplx_joints``: the joint set smplx's own forward returns (B, 144, 3), which AGORA's
+    indices address (``BodyOutput.extras["smplx_joints"]``). root: indices
+    averaged into the root, in the same space. tips: (joint position, vertex id) pairs taking
+    a joint from one mesh vertex (FreiHAND's fingertips). vertices: the part's vertex ids,
+    None = all. metrics: the part's own (None = the protocol's). pve_root: whether PVE
+    subtracts each mesh's root.
     """
 
     part: str
@@ -50,24 +72,44 @@ class PartSelection:
     root: tuple[int, ...]
     vertices: tuple[int, ...] | None
     regressor: Tensor | None = None
+    source: str = "keypoints"
+    tips: tuple[tuple[int, int], ...] = ()
+    metrics: tuple[str, ...] | None = None
+    pve_root: bool = True
 
-    def _source(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
-        if self.regressor is None:
-            return keypoints
+    def _source(self, vertices: Tensor, keypoints: Tensor | None, joints: Tensor | None):
         import torch
 
-        return torch.einsum("rv,bvc->brc", self.regressor.to(vertices), vertices)  # (B, R, 3)
+        if self.source == "regressor":
+            return torch.einsum("rv,bvc->brc", self.regressor.to(vertices), vertices)  # (B, R, 3)
+        if self.source == "smplx_joints":
+            if joints is None:
+                raise ValueError(f"part {self.part!r} needs smplx's joint set")
+            return joints
+        if keypoints is None:
+            raise ValueError(f"part {self.part!r} needs keypoints")
+        return keypoints
 
-    def joint_points(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
-        """(B, J, 3) scored joints from a posed mesh (B, V, 3) and its keypoints (B, K, 3)."""
-        src = self._source(vertices, keypoints)
+    def joint_points(
+        self, vertices: Tensor, keypoints: Tensor | None, joints: Tensor | None = None
+    ) -> Tensor:
+        """(B, J, 3) scored joints from a posed mesh (B, V, 3), its keypoints (B, K, 3) and,
+        for ``smplx_joints``, smplx's joint set."""
         import torch
 
-        return torch.stack([src[:, list(ids)].mean(1) for ids in self.joints], 1)
+        src = self._source(vertices, keypoints, joints)
+        pts = torch.stack([src[:, list(ids)].mean(1) for ids in self.joints], 1)
+        if self.tips:
+            pos, vid = zip(*self.tips)
+            pts = pts.clone()
+            pts[:, list(pos)] = vertices[:, list(vid)].to(pts)
+        return pts
 
-    def root_point(self, vertices: Tensor, keypoints: Tensor) -> Tensor:
+    def root_point(
+        self, vertices: Tensor, keypoints: Tensor | None, joints: Tensor | None = None
+    ) -> Tensor:
         """(B, 3) alignment root."""
-        return self._source(vertices, keypoints)[:, list(self.root)].mean(1)
+        return self._source(vertices, keypoints, joints)[:, list(self.root)].mean(1)
 
     def part_vertices(self, vertices: Tensor) -> Tensor:
         """(B, V_part, 3)."""
@@ -179,26 +221,61 @@ def _name_index(names: tuple[str, ...]) -> dict[str, int]:
     return {normalize_name(n): i for i, n in enumerate(names)}
 
 
-def _j14(
-    body_model, model_dir
-) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], Tensor | None]:
-    """(joints, root, regressor) of the J14 set: H36M regressor if present, else by name."""
-    import torch
-
+def _model_file(body_model, model_dir, name: str, what: str, source: str) -> Path:
+    """A file users bring for an official protocol: ``<model_dir>/<name>`` or
+    ``<model_dir>/<model>/<name>``; ModelFileError naming it and where it comes from."""
     from robosmplx.body.registry import model_dir_from_env
 
     root = model_dir_from_env(model_dir)
-    if root is not None and body_model.family != "anny":
-        for f in (root / H36M_REGRESSOR, root / body_model.name / H36M_REGRESSOR):
-            if f.is_file():
-                reg = torch.as_tensor(np.load(f), dtype=torch.float32)
-                if reg.shape != (17, body_model.num_vertices):
-                    raise ModelFileError(
-                        f"{f}: expected a (17, {body_model.num_vertices}) regressor, got "
-                        f"{tuple(reg.shape)}"
-                    )
-                joints = tuple((i,) for i in H36M_TO_J14)
-                return joints, (H36M_TO_J14[2], H36M_TO_J14[3]), reg
+    cands = [] if root is None else [root / name, root / body_model.name / name]
+    found = next((f for f in cands if f.is_file()), None)
+    if found is None:
+        where = cands[0].parent if cands else "the model folder (--model-dir)"
+        raise ModelFileError(
+            f"{name}: {what} is missing; it comes from {source}; put it in {where}"
+        )
+    return found
+
+
+def _read_array(path: Path) -> np.ndarray:
+    """A numpy array from ``.npy`` or a pickle holding only an array (no code runs)."""
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        with open(path, "rb") as fh:
+            out = _ArrayUnpickler(fh, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, OSError) as e:
+        raise ModelFileError(f"{path}: cannot read it as an array ({e})") from None
+    if not isinstance(out, np.ndarray):
+        raise ModelFileError(f"{path}: expected a numpy array, found {type(out).__name__}")
+    return out
+
+
+def _regressor(path: Path, rows: int, body_model) -> Tensor:
+    import torch
+
+    reg = _read_array(path)
+    if reg.shape != (rows, body_model.num_vertices):
+        raise ModelFileError(
+            f"{path}: expected a ({rows}, {body_model.num_vertices}) regressor for "
+            f"{body_model.name!r}, got {tuple(reg.shape)}"
+        )
+    return torch.as_tensor(np.asarray(reg, np.float64), dtype=torch.float32)
+
+
+def _j14(
+    body_model, model_dir
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], Tensor | None]:
+    """(joints, root, regressor) of 3DPW's J14: the H36M regressor's 14 LSP joints, aligned at
+    its pelvis (mmhuman3d's 3DPW evaluation); required for the SMPL family. Other models
+    (Anny) take the joints by name, aligned at the mean of the hips."""
+    if body_model.family != "anny":
+        f = _model_file(
+            body_model, model_dir, H36M_REGRESSOR, "the H36M joint regressor (17 x V) of the "
+            "3DPW protocol", "SPIN / mmhuman3d's body-model data (J_regressor_h36m.npy)",
+        )  # fmt: skip
+        reg = _regressor(f, 17, body_model)
+        return tuple((i,) for i in H36M_TO_J14), (H36M_PELVIS,), reg
     index = _name_index(body_model.keypoint_layout.names)
     joints = []
     for name in J14_NAMES:
@@ -213,17 +290,110 @@ def _j14(
     return tuple(joints), (index["left_hip"], index["right_hip"]), None
 
 
+def _onehot(vertex: int, n: int) -> np.ndarray:
+    row = np.zeros(n)
+    row[vertex] = 1.0
+    return row
+
+
+def _smplx_tip(body_model, side: str, finger: int) -> int:
+    """smplx's fingertip vertex id (``lthumb`` ... ``rpinky``) of the loaded SMPL-X."""
+    from robosmplx.body.smplx_family import EXTRA_NAMES, FINGERS
+
+    key = f"{side}{FINGERS[finger].lower()}"
+    return int(body_model.extra_vertex_ids[list(EXTRA_NAMES).index(key)])
+
+
+def _ehf_part(rule: PartRule, body_model, model_dir) -> PartSelection:
+    """EHF's parts as Hand4Whole scores them: every point a row of a regressor on the mesh."""
+    import torch
+
+    if body_model.name != "smplx":
+        raise ConfigError(f"the EHF parts need SMPL-X, got body model {body_model.name!r}")
+    jreg = body_model.J_regressor.detach().cpu().double().numpy()  # (55, V)
+    n = body_model.num_vertices
+    rows = [jreg[EHF_ROOTS[rule.part]]]
+    joints: tuple[tuple[int, ...], ...] = ()
+    if rule.joints == "ehf_j14":
+        f = _model_file(
+            body_model, model_dir, SMPLX_J14_REGRESSOR, "the SMPL-X J14 regressor (14 x V) of "
+            "EHF's body PA-MPJPE", "Hand4Whole's / ExPose's data (SMPLX_to_J14.pkl)",
+        )  # fmt: skip
+        rows += list(_regressor(f, 14, body_model).double().numpy())
+        joints = tuple((i,) for i in range(1, 15))
+    elif rule.joints in ("ehf_lhand", "ehf_rhand"):
+        side = rule.joints[-5:]
+        wrist, *fingers = EHF_HAND[side]
+        rows.append(jreg[wrist])
+        for i, (a, b, c) in enumerate(fingers):
+            tip = _onehot(_smplx_tip(body_model, side[0], i), n)
+            rows += [jreg[a], jreg[b], jreg[c], tip]
+        joints = tuple((i,) for i in range(1, 22))
+    elif rule.joints != "ehf_none":
+        raise ConfigError(f"unknown EHF joint set {rule.joints!r}")
+    reg = torch.as_tensor(np.stack(rows), dtype=torch.float32)
+    return PartSelection(
+        rule.part, joints, (0,), None, reg, "regressor", metrics=rule.metrics,
+        pve_root=rule.pve_root,
+    )  # fmt: skip
+
+
+def _agora_joints(
+    rule: PartRule, body_model
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    from robosmplx.eval import official as O
+
+    if body_model.name != "smplx":
+        raise ConfigError(f"the AGORA parts need SMPL-X, got body model {body_model.name!r}")
+    sets = {
+        "agora_body": (O.AGORA_BODY_JOINTS, O.AGORA_BODY_ROOT),
+        "agora_lhand": (O.AGORA_LHAND_JOINTS, O.AGORA_LHAND_JOINTS[:1]),
+        "agora_rhand": (O.AGORA_RHAND_JOINTS, O.AGORA_RHAND_JOINTS[:1]),
+        "agora_face": (O.AGORA_FACE_JOINTS, O.AGORA_FACE_JOINTS[:1]),
+    }
+    if rule.joints not in sets:
+        raise ConfigError(f"unknown AGORA joint set {rule.joints!r}")
+    joints, root = sets[rule.joints]
+    return tuple((int(i),) for i in joints), tuple(int(i) for i in root)
+
+
+def _freihand_tips(body_model, joints) -> tuple[tuple[int, int], ...]:
+    """FreiHAND's fingertip vertices at the tip positions of the MANO right-hand subset (the
+    real MANO's 778 vertices; another mesh keeps its own tips)."""
+    from robosmplx.body.smplx_family import FINGERS
+    from robosmplx.eval.official import FREIHAND_TIP_VERTICES
+
+    if body_model.name != "mano" or body_model.num_vertices != MANO_VERTICES:
+        return ()
+    names = [body_model.keypoint_layout.names[j[0]] for j in joints]
+    return tuple(
+        (names.index(f"R_{f}_4"), FREIHAND_TIP_VERTICES[f.lower()])
+        for f in FINGERS
+        if f"R_{f}_4" in names
+    )
+
+
 def resolve_parts(protocol: Protocol, body_model, model_dir=None) -> dict[str, PartSelection]:
     """The protocol's parts as index tables of ``body_model``."""
     layout = body_model.keypoint_layout
     vids = part_vertex_ids(body_model, model_dir)
     out: dict[str, PartSelection] = {}
     for rule in protocol.parts:
-        regressor = None
-        if rule.joints == "j14":
+        regressor, source, tips = None, "keypoints", ()
+        if rule.joints.startswith("ehf_"):
+            sel = _ehf_part(rule, body_model, model_dir)
+            out[rule.part] = dataclasses.replace(sel, vertices=_vertex_ids(protocol, rule, vids))
+            continue
+        if rule.joints.startswith("agora_"):
+            joints, root = _agora_joints(rule, body_model)
+            source = "smplx_joints"
+        elif rule.joints == "j14":
             joints, root, regressor = _j14(body_model, model_dir)
+            source = "keypoints" if regressor is None else "regressor"
         else:
-            if rule.joints == "all":
+            if rule.joints == "freihand":
+                idx = tuple(layout.subsets["rhand"])
+            elif rule.joints == "all":
                 idx = tuple(range(len(layout)))
             elif rule.joints in layout.subsets:
                 idx = tuple(layout.subsets[rule.joints])
@@ -233,20 +403,33 @@ def resolve_parts(protocol: Protocol, body_model, model_dir=None) -> dict[str, P
                     f"subset {rule.joints!r}; it has {sorted(layout.subsets)}"
                 )
             joints = tuple((int(i),) for i in idx)
+            if rule.joints == "freihand":
+                tips = _freihand_tips(body_model, joints)
             if rule.root == "hips":
                 index = _name_index(layout.names)
                 root = (index["left_hip"], index["right_hip"])
             else:
                 root = (int(layout.roots[rule.root]),)
-        if rule.vertices == "all":
-            verts = None
-        else:
-            v = vids[rule.vertices]
-            if v is not None and v.size == 0:
-                raise ConfigError(
-                    f"protocol {protocol.name!r}: body model {body_model.name!r} has no "
-                    f"{rule.vertices} vertices"
-                )
-            verts = None if v is None else tuple(int(i) for i in v)
-        out[rule.part] = PartSelection(rule.part, joints, root, verts, regressor)
+        if rule.vertices == "agora_body":
+            f = _model_file(
+                body_model, model_dir, AGORA_BODY_VERTS, "AGORA's SMPL-X body vertex ids",
+                "the agora_evaluation repository (utils/body_verts_smplx.npy)",
+            )  # fmt: skip
+            v = np.asarray(_read_array(f), np.int64).reshape(-1)
+            if v.size == 0 or v.min() < 0 or v.max() >= body_model.num_vertices:
+                raise ModelFileError(f"{f}: vertex ids outside 0..{body_model.num_vertices - 1}")
+            vids = {**vids, "agora_body": v}
+        out[rule.part] = PartSelection(
+            rule.part, joints, root, _vertex_ids(protocol, rule, vids), regressor, source, tips,
+            rule.metrics, rule.pve_root,
+        )  # fmt: skip
     return out
+
+
+def _vertex_ids(protocol: Protocol, rule: PartRule, vids) -> tuple[int, ...] | None:
+    if rule.vertices == "all":
+        return None
+    v = vids[rule.vertices]
+    if v is not None and v.size == 0:
+        raise ConfigError(f"protocol {protocol.name!r}: body model has no {rule.vertices} vertices")
+    return None if v is None else tuple(int(i) for i in v)

@@ -17,7 +17,7 @@ from robosmplx.errors import ConfigError
 
 Task = Literal["wholebody", "body", "hand", "face"]
 PARTS = ("wholebody", "body", "lhand", "rhand", "face")
-POINT_METRICS = ("mpjpe", "pa_mpjpe", "pve", "pa_pve", "f5", "f15")
+POINT_METRICS = ("mpjpe", "pa_mpjpe", "pve", "pa_pve", "f5", "f15", "pck3d", "auc3d")
 METRIC_LABELS = {
     "mpjpe": "MPJPE",
     "pa_mpjpe": "PA-MPJPE",
@@ -25,6 +25,8 @@ METRIC_LABELS = {
     "pa_pve": "PA-PVE",
     "f5": "F@5mm",
     "f15": "F@15mm",
+    "pck3d": "3DPCK",
+    "auc3d": "3DAUC",
     "rmse3d": "3D RMSE",
     "box_iou": "IoU",
 }
@@ -34,6 +36,7 @@ PART_LABELS = {
     "lhand": "Left hand",
     "rhand": "Right hand",
     "hands": "Hands",
+    "fullbody": "All",
     "face": "Face",
 }
 
@@ -41,14 +44,21 @@ PART_LABELS = {
 @dataclass(frozen=True)
 class PartRule:
     """How one part is scored. joints: ``all`` (whole keypoint set), a keypoint subset name
-    (``body``, ``lhand``, ``rhand``, ``face``) or ``j14``. root: a keypoint-layout root name
-    (``body`` = pelvis, ``lhand``/``rhand`` = wrists, ``face`` = neck) or ``hips`` (their mean).
-    vertices: ``all``, ``body`` (all but hands and face), ``lhand``, ``rhand`` or ``face``."""
+    (``body``, ``lhand``, ``rhand``, ``face``), ``j14`` (3DPW: the H36M regressor's 14),
+    ``freihand`` (the right-hand subset with FreiHAND's fingertip vertices), or an official
+    joint set of :mod:`robosmplx.eval.parts` (``ehf_*``, ``agora_*``). root: a keypoint-layout
+    root name (``body`` = pelvis, ``lhand``/``rhand`` = wrists, ``face`` = neck) or ``hips``
+    (their mean); official joint sets bring their own. vertices: ``all``, ``body`` (all but
+    hands and face), ``agora_body`` (AGORA's body vertex ids), ``lhand``, ``rhand``, ``face``.
+    metrics: this part's metrics when not all of the protocol's. pve_root: PVE subtracts each
+    mesh's root (False: raw meshes, as mmhuman3d's 3DPW PVE)."""
 
     part: str
     joints: str
     root: str
     vertices: str
+    metrics: tuple[str, ...] | None = None
+    pve_root: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class Protocol:
     table: tuple[TableRow, ...]
     box_iou: bool = False
     rmse3d: bool = False
+    gendered: bool = False
 
     def __post_init__(self) -> None:
         bad = [m for m in self.metrics if m not in POINT_METRICS]
@@ -92,6 +103,12 @@ class Protocol:
     @property
     def part_names(self) -> tuple[str, ...]:
         return tuple(r.part for r in self.parts)
+
+    @property
+    def derived_parts(self) -> tuple[str, ...]:
+        """Parts made from others: ``hands`` (mean of both), AGORA's ``fullbody``."""
+        out = ("hands",) if {"lhand", "rhand"} <= set(self.part_names) else ()
+        return out + (("fullbody",) if self.name == "agora" else ())
 
     def to_dict(self) -> dict:
         return {
@@ -114,6 +131,22 @@ _WB_PARTS = (
     PartRule("rhand", "rhand", "rhand", "rhand"),
     PartRule("face", "face", "face", "face"),
 )
+# EHF as Hand4Whole's data/EHF/EHF.py: roots and hand joints from the SMPL-X joint regressor
+# on the mesh, body PA-MPJPE on the J14 regressor, no whole-body or face joint errors.
+_EHF_PARTS = (
+    PartRule("wholebody", "ehf_none", "ehf", "all", ("pve", "pa_pve")),
+    PartRule("body", "ehf_j14", "ehf", "body", ("pa_mpjpe",)),
+    PartRule("lhand", "ehf_lhand", "ehf", "lhand", ("pve", "pa_pve", "pa_mpjpe")),
+    PartRule("rhand", "ehf_rhand", "ehf", "rhand", ("pve", "pa_pve", "pa_mpjpe")),
+    PartRule("face", "ehf_none", "ehf", "face", ("pve", "pa_pve")),
+)
+# AGORA as its calculate_v2v_error.py: SMPL-X joints and landmarks, its own body vertices.
+_AGORA_PARTS = (
+    PartRule("body", "agora_body", "agora", "agora_body"),
+    PartRule("lhand", "agora_lhand", "agora", "lhand"),
+    PartRule("rhand", "agora_rhand", "agora", "rhand"),
+    PartRule("face", "agora_face", "agora", "face"),
+)
 _PA_MM = ("mpjpe", "pa_mpjpe", "pve", "pa_pve")
 _TABLE7 = (
     TableRow("Hands", "hands", ("pa_pve",)),
@@ -126,32 +159,39 @@ PROTOCOLS: dict[str, Protocol] = {
     for p in (
         Protocol(
             "ehf",
-            "EHF (whole body, SMPL-X): PVE / PA-PVE per part, part-box IoU (Tables 6, 7, 18)",
-            "wholebody", "smplx", _WB_PARTS, _PA_MM, ("wholebody", "pa_pve"), _TABLE7,
+            "EHF (whole body, SMPL-X) as Hand4Whole: PVE / PA-PVE per part, PA-MPJPE of J14 "
+            "and hands, part-box IoU (Tables 6, 7, 18)",
+            "wholebody", "smplx", _EHF_PARTS, _PA_MM, ("wholebody", "pa_pve"), _TABLE7,
             box_iou=True,
         ),
         Protocol(
             "agora",
-            "AGORA validation (whole body, SMPL-X): PVE per part (Table 6)",
-            "wholebody", "smplx", _WB_PARTS, _PA_MM, ("wholebody", "pve"),
+            "AGORA validation (whole body, gendered SMPL-X) as its official script: MPJPE / "
+            "MVE per part, full body (Table 6)",
+            "wholebody", "smplx", _AGORA_PARTS, _PA_MM, ("fullbody", "pve"),
             (
-                TableRow("Wholebody", "wholebody", ("pve",)),
+                TableRow("All", "fullbody", ("pve",)),
                 TableRow("Body", "body", ("pve",)),
                 TableRow("Face", "face", ("pve",)),
                 TableRow("Hands", "hands", ("pve",)),
             ),
+            gendered=True,
         ),
         Protocol(
             "3dpw",
-            "3DPW test (body, SMPL): MPJPE / PA-MPJPE on J14, PVE (Tables 2, 16)",
-            "body", "smpl", (PartRule("body", "j14", "hips", "all"),), _PA_MM,
-            ("body", "pa_mpjpe"), (TableRow("Body", "body", ("pa_mpjpe", "mpjpe")),),
+            "3DPW test (body, gendered SMPL) as mmhuman3d: MPJPE / PA-MPJPE on the H36M "
+            "regressor's J14, pelvis root, raw PVE (Tables 2, 16)",
+            "body", "smpl", (PartRule("body", "j14", "h36m", "all", pve_root=False),),
+            _PA_MM + ("pck3d", "auc3d"), ("body", "pa_mpjpe"), (TableRow("Body", "body", ("pa_mpjpe", "mpjpe")),),
+            gendered=True,
         ),
         Protocol(
             "freihand",
-            "FreiHAND test (right hand, MANO): PA-MPJPE, PA-PVE, F@5/15 mm (Tables 1, 4)",
-            "hand", "mano", (PartRule("rhand", "rhand", "rhand", "rhand"),), _PA_MM + ("f5", "f15"),
-            ("rhand", "pa_pve"), (TableRow("Hand", "rhand", ("pa_pve", "pve")),),
+            "FreiHAND test (right hand, MANO): PA-MPJPE, PA-PVE, F@5/15 mm, FreiHAND's "
+            "fingertips (Tables 1, 4)",
+            "hand", "mano", (PartRule("rhand", "freihand", "rhand", "rhand"),),
+            _PA_MM + ("f5", "f15"), ("rhand", "pa_pve"),
+            (TableRow("Hand", "rhand", ("pa_pve", "pve")),),
         ),
         Protocol(
             "stirling",

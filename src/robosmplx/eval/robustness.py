@@ -51,7 +51,7 @@ def sweep_plan(
     ``positional`` adds what the paper's positional columns need."""
     from robosmplx.data.perturb import PERTURBATIONS, check_perturbation
 
-    names = list(names) if names else list(PERTURBATIONS)
+    names = list(names) if names else [n for n, p in PERTURBATIONS.items() if p.default]
     magnitudes = dict(magnitudes or {})
     extra = set(magnitudes) - set(names)
     if extra:
@@ -134,9 +134,7 @@ def run_robustness(
         for c in checkpoints
     ]
     part, metric = headline or proto.headline
-    known = set(proto.part_names) | (
-        {"hands"} if {"lhand", "rhand"} <= set(proto.part_names) else set()
-    )
+    known = set(proto.part_names) | set(proto.derived_parts)
     if part not in known:
         raise ConfigError(f"protocol {proto.name!r} scores parts {sorted(known)}, not {part!r}")
     scored = (
@@ -180,6 +178,7 @@ def run_robustness(
     return {
         "kind": "robosmplx-robustness",
         "protocol": proto.name,
+        "convention": options.convention,
         "data": str(data),
         "body_model": evaluators[0].body.name,
         "num_samples": len(evaluators[0]),

@@ -31,34 +31,41 @@ def _with_root(joints: Tensor, root: Tensor) -> tuple[Tensor, Tensor]:
 def score_part(
     sel: PartSelection,
     pred_vertices: Tensor,
-    pred_keypoints: Tensor,
+    pred_keypoints: Tensor | None,
     gt_vertices: Tensor,
-    gt_keypoints: Tensor,
+    gt_keypoints: Tensor | None,
     metrics: Sequence[str],
+    pred_joints: Tensor | None = None,
+    gt_joints: Tensor | None = None,
 ) -> dict[str, np.ndarray]:
-    """``{metric: (B,)}`` for one part. Vertices (B, V, 3), keypoints (B, K, 3), metres."""
+    """``{metric: (B,)}`` for one part: ``metrics``, or the part's own when it has them.
+    Vertices (B, V, 3), keypoints (B, K, 3), smplx's joint set (B, J, 3) for parts that read
+    it; metres. Keypoints may be None for parts regressed from the mesh (EHF's)."""
     out: dict[str, np.ndarray] = {}
-    pj, gj = (
-        sel.joint_points(pred_vertices, pred_keypoints),
-        sel.joint_points(gt_vertices, gt_keypoints),
-    )
-    pr, gr = (
-        sel.root_point(pred_vertices, pred_keypoints),
-        sel.root_point(gt_vertices, gt_keypoints),
-    )
-    p_pts, valid = _with_root(pj, pr)
-    g_pts, _ = _with_root(gj, gr)
-    root_index = p_pts.shape[1] - 1
+    metrics = [m for m in metrics if sel.metrics is None or m in sel.metrics]
+    pr = sel.root_point(pred_vertices, pred_keypoints, pred_joints)
+    gr = sel.root_point(gt_vertices, gt_keypoints, gt_joints)
+    if {"mpjpe", "pa_mpjpe", "pck3d", "auc3d"} & set(metrics):
+        pj = sel.joint_points(pred_vertices, pred_keypoints, pred_joints)
+        gj = sel.joint_points(gt_vertices, gt_keypoints, gt_joints)
+        p_pts, valid = _with_root(pj, pr)
+        g_pts, _ = _with_root(gj, gr)
+        root_index = p_pts.shape[1] - 1
     pv, gv = sel.part_vertices(pred_vertices), sel.part_vertices(gt_vertices)
     for m in metrics:
         if m == "mpjpe":
             out[m] = M.mpjpe(p_pts, g_pts, root=root_index, valid=valid)
         elif m == "pa_mpjpe":
-            out[m] = M.pa_mpjpe(p_pts, g_pts, valid=valid)
+            out[m] = M.pa_mpjpe(pj, gj)
         elif m == "pve":
-            out[m] = M.pve(pv, gv, pred_root=pr, gt_root=gr)
+            out[m] = M.pve(pv, gv, pred_root=pr, gt_root=gr) if sel.pve_root else M.pve(pv, gv)
         elif m == "pa_pve":
             out[m] = M.pa_pve(pv, gv)
+        elif m in ("pck3d", "auc3d"):  # root-aligned joints, mmhuman3d's thresholds, percent
+            d = M.joint_errors(pj - pr[:, None], gj - gr[:, None])  # (B, J) mm
+            out[m] = (
+                _pck(d) if m == "pck3d" else np.mean([_pck(d, t) for t in M.AUC_THRESHOLDS_MM], 0)
+            )
         elif m in F_THRESHOLDS:
             out[m] = M.f_score(pv, gv, F_THRESHOLDS[m], align=True)
         else:
@@ -66,18 +73,34 @@ def score_part(
     return out
 
 
+def _pck(d: np.ndarray, threshold: float = M.PCK_THRESHOLD_MM) -> np.ndarray:
+    """Per sample, the percentage of joints closer than ``threshold`` mm (strictly)."""
+    return (d < threshold).mean(1) * 100.0
+
+
 def score_parts(
     selections: Mapping[str, PartSelection],
     pred_vertices: Tensor,
-    pred_keypoints: Tensor,
+    pred_keypoints: Tensor | None,
     gt_vertices: Tensor,
-    gt_keypoints: Tensor,
+    gt_keypoints: Tensor | None,
     metrics: Sequence[str],
+    pred_joints: Tensor | None = None,
+    gt_joints: Tensor | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """``{part: {metric: (B,)}}`` over every selected part, plus ``hands`` (the mean of the
     left and right hand, per sample) when both hands are scored."""
     out = {
-        part: score_part(sel, pred_vertices, pred_keypoints, gt_vertices, gt_keypoints, metrics)
+        part: score_part(
+            sel,
+            pred_vertices,
+            pred_keypoints,
+            gt_vertices,
+            gt_keypoints,
+            metrics,
+            pred_joints,
+            gt_joints,
+        )  # fmt: skip
         for part, sel in selections.items()
     }
     if "lhand" in out and "rhand" in out:

@@ -45,7 +45,7 @@ def metric_label(part: str, metric: str) -> str:
 
 
 def eval_table(result: dict) -> Table:
-    """Parts as rows, metrics as columns (mm; IoU and F-scores unitless)."""
+    """Parts as rows, metrics as columns (mm; IoU and F-scores unitless; 3DPCK/AUC in %)."""
     metrics: list[str] = []
     for values in result["metrics"].values():
         for m in values:

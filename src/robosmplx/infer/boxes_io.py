@@ -80,7 +80,12 @@ def _parse_boxes(raw, fmt: str, where: str) -> np.ndarray:
         v = np.asarray(b + [1.0] * (5 - len(b)), np.float64)
         if fmt == "xyxy":
             v[2:4] -= v[0:2]
-        if not np.isfinite(v).all() or v[2] <= 0 or v[3] <= 0:
+        if not np.isfinite(v).all():
+            raise InputError(
+                f"{where}[{i}]: box {b} has a value that is not a finite number; write numbers "
+                f"for x, y, w, h ({fmt})"
+            )
+        if v[2] <= 0 or v[3] <= 0:
             raise InputError(f"{where}[{i}]: box {b} has no positive width and height ({fmt})")
         rows.append(v)
     return np.stack(rows) if rows else np.zeros((0, 5))
@@ -97,6 +102,10 @@ def load_boxes(path: str | Path) -> BoxTable:
         raise InputError(f"{path}: box file is not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    except RecursionError:
+        raise InputError(
+            f"{path}: JSON nested too deeply; a box file is {{NAME: [[x, y, w, h], ...]}}"
+        ) from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: expected a JSON object (see docs/inference.md, 'Box files')")
     fmt = "xywh"

@@ -8,12 +8,17 @@ import argparse
 import math
 import sys
 
+from robosmplx import argtypes
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from robosmplx.infer.predict_cmd import add_common_arguments
 
     p.add_argument(
-        "--out", default="robosmplx_demo", help="output folder (default ./robosmplx_demo)"
+        "--out",
+        default="robosmplx_demo",
+        type=argtypes.out_folder,
+        help="output folder (default ./robosmplx_demo)",
     )
     p.add_argument("--examples", default=None, help=argparse.SUPPRESS)  # other example folder
     add_common_arguments(p)

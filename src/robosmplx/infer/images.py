@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,9 +11,10 @@ import numpy as np
 
 from robosmplx.errors import InputError
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 MAX_SIDE = 4096
+MAX_PIXELS = 178_956_970  # larger images are refused unread (Pillow's decompression-bomb limit)
 
 
 @dataclass
@@ -34,18 +37,23 @@ def load_image(path: str | Path, max_side: int = MAX_SIDE) -> LoadedImage:
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: empty file; re-export or re-download the image")
+    path = check_readable(path, "image")
     notes: list[str] = []
     try:
-        with Image.open(path) as im:
-            im.load()
-            focal = exif_focal(im)
-            im = ImageOps.exif_transpose(im)
-            arr = _to_rgb8(im, notes)
+        with warnings.catch_warnings():  # the size is checked here, before decoding
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                _check_pixels(path, *im.size)
+                im.load()
+                focal = exif_focal(im)
+                im = ImageOps.exif_transpose(im)
+                arr = _to_rgb8(im, notes)
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError(_too_large(path)) from None
+    except PermissionError:
+        raise InputError(_no_permission(path)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(
             f"{path}: cannot be decoded as an image ({type(e).__name__}); "
@@ -95,6 +103,35 @@ def _positive(value) -> float | None:
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     return v if np.isfinite(v) and v > 0 else None
+
+
+def check_readable(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, or :class:`InputError` when it is missing, empty or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if not os.access(path, os.R_OK):
+        raise InputError(_no_permission(path))
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file; re-export or re-download the {what}")
+    return path
+
+
+def _no_permission(path: Path) -> str:
+    return f"{path}: permission denied; make the file readable (chmod +r) or copy it"
+
+
+def _too_large(path: Path, size: tuple[int, int] | None = None) -> str:
+    shown = f"{size[0]}x{size[1]} pixels, " if size else ""
+    return (
+        f"{path}: image too large ({shown}over {MAX_PIXELS / 1e6:.0f} megapixels, refused "
+        "unread as a possible decompression bomb); downscale it first"
+    )
+
+
+def _check_pixels(path: Path, w: int, h: int) -> None:
+    if w * h > MAX_PIXELS:
+        raise InputError(_too_large(path, (w, h)))
 
 
 def _to_rgb8(im, notes: list[str]) -> np.ndarray:

@@ -8,6 +8,7 @@ or a training run folder (its ``checkpoints/last.json`` names the newest checkpo
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
     p = Path(path)
     if p.is_dir():
         return _from_folder(p)
+    if p.is_file() and p.suffix not in (".safetensors", ".yaml"):
+        raise CheckpointError(
+            f"{p}: not a robosmplx checkpoint ({p.suffix or 'no'} extension); pass a "
+            ".safetensors file with its .yaml beside it, a training checkpoint folder or a "
+            "training run folder (pickled .pth/.ckpt files are never loaded: they can run code)"
+        )
     stem = p.with_suffix("") if p.suffix in (".safetensors", ".yaml") else p
     weights = stem.with_name(stem.name + ".safetensors")
     config = weights.with_suffix(".yaml")
@@ -64,6 +71,11 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
         )
     if not weights.is_file():
         raise CheckpointError(f"{weights}: weights file missing beside {config.name}")
+    for f in (weights, config):
+        if not os.access(f, os.R_OK):
+            raise CheckpointError(
+                f"{f}: permission denied; make the file readable (chmod +r) or copy it elsewhere"
+            )
     return weights
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 
+from robosmplx import argtypes
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default=None, help="model to export (default: bundled default)")
-    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--out", required=True, type=argtypes.out_file, help="the .onnx file to write")
     p.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime comparison")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 

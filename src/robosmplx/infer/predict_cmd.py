@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from robosmplx import argtypes
+
 
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``predict`` and ``demo``."""
@@ -21,10 +23,15 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         "--model-dir", default=None, help="SMPL-X family files (else $ROBOSMPLX_MODEL_DIR)"
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--batch-size", type=int, default=8, help="crops per network call (default 8)")
+    p.add_argument(
+        "--batch-size",
+        type=argtypes.positive_int,
+        default=8,
+        help="crops per network call (default 8)",
+    )
     p.add_argument(
         "--rounds",
-        type=int,
+        type=argtypes.positive_int,
         default=2,
         help="network passes without boxes: the whole image, then the box of the previous "
         "pass's body keypoints (default 2; 1: whole image only)",
@@ -66,7 +73,10 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders, video files")
-    p.add_argument("--out", required=True, help="output folder (one sub-folder per input)")
+    p.add_argument(
+        "--out", required=True, type=argtypes.out_folder,
+        help="output folder (one sub-folder per input)",
+    )  # fmt: skip
     p.add_argument("--boxes", default=None, help="JSON file of person boxes (docs/inference.md)")
     p.add_argument(
         "--detector",
@@ -80,10 +90,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="keyword argument for the detector factory (repeatable), e.g. weights=det.pt",
     )
-    p.add_argument("--det-threshold", type=float, default=0.5, help="detector score threshold")
+    p.add_argument(
+        "--det-threshold", type=argtypes.unit_interval, default=0.5, help="detector score threshold"
+    )
     p.add_argument(
         "--min-score",
-        type=float,
+        type=argtypes.unit_interval,
         default=0.0,
         help="drop people whose keypoint agreement score is lower (0..1, default 0: keep all)",
     )
@@ -91,7 +103,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--video-meshes", action="store_true", help="videos: a mesh per person per frame"
     )
-    p.add_argument("--max-side", type=int, default=4096, help="downscale larger inputs to this")
+    p.add_argument(
+        "--max-side",
+        type=argtypes.positive_int,
+        default=4096,
+        help="downscale larger inputs to this",
+    )
     add_common_arguments(p)
 
 

@@ -22,6 +22,7 @@ from robosmplx.infer.writer import (
     write_image_outputs,
     write_json,
 )
+from robosmplx.io import sweep_leftovers
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def process_inputs(
 ) -> list[InputReport]:
     """One report per file; each file's results go to ``out_dir/<unique stem>/``.
     ``on_result(path, ImagePrediction)`` sees every image's prediction once it is written."""
+    sweep_leftovers(out_dir)  # what a killed run left half-written
     reports = []
     for path, name in zip(files, unique_names(files)):
         kind = "video" if is_video(path) else "image"

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from robosmplx.errors import InputError, RoboSMPLXError
-from robosmplx.infer.images import MAX_SIDE, LoadedImage
+from robosmplx.infer.images import MAX_SIDE, LoadedImage, check_readable
+from robosmplx.io import partial_prefix
 
 MAX_CONSECUTIVE_FAILURES = 30  # unreadable frames in a row before the video counts as ended
 DEFAULT_FPS = 30.0
@@ -48,11 +49,7 @@ class VideoReader:
     the middle, or a different size). Frames larger than ``max_side`` are downscaled."""
 
     def __init__(self, path: str | Path, max_side: int = MAX_SIDE):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise InputError(f"{self.path}: file not found")
-        if self.path.stat().st_size == 0:
-            raise InputError(f"{self.path}: empty file")
+        self.path = check_readable(path, "video")
         self.cap = open_capture(self.path)
         if not self.cap.isOpened():
             raise InputError(
@@ -117,7 +114,7 @@ class VideoWriter:
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
         self.path = Path(path)
         fd, self.tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".mp4"
+            dir=self.path.parent, prefix=partial_prefix(self.path.name), suffix=".mp4"
         )
         os.close(fd)
         self.size = size  # (width, height)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -22,6 +21,7 @@ import torch
 
 from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
 from robosmplx.infer.export import write_bytes
+from robosmplx.io import commit_folder, make_partial_folder
 
 PICTURE_MAX_SIDE = 1280  # overlays are drawn at most this large (the input keeps its size up to it)
 
@@ -37,8 +37,7 @@ class OutputFolder:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=f".{self.name}.partial-"))
+        self.tmp = make_partial_folder(self.out_dir, self.name)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -46,13 +45,7 @@ class OutputFolder:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return
         _readable(self.tmp)
-        old = None
-        if self.final.exists():
-            old = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=f".{self.name}.old-"))
-            self.final.rename(old / "x")
-        self.tmp.rename(self.final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        commit_folder(self.tmp, self.final)
 
 
 def _readable(folder: Path) -> None:

@@ -15,6 +15,7 @@ import yaml
 from torch import Tensor, nn
 
 from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.models.integrity import DIGEST_KEY, file_digest, read_weights
 
 FORMAT = "robosmplx-model"
 VERSION = 1
@@ -125,7 +126,7 @@ def save_model(
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
-    doc = {"format": FORMAT, "version": VERSION, "kind": kind}
+    doc = {"format": FORMAT, "version": VERSION, "kind": kind, DIGEST_KEY: file_digest(weights)}
     if body_model is not None:
         doc["body_model"] = body_model
     doc["config"] = to_dict(model.config)
@@ -185,8 +186,6 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     The returned model's config is the saved one (pretrained backbone paths included, as a
     record); those files are not read again.
     """
-    from safetensors.torch import load_file
-
     weights, _ = _paths(path)
     kind, cfg = read_model_config(weights)
     if not weights.is_file():
@@ -194,9 +193,6 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     _, model_cls = _kinds()[kind]
     model = model_cls(without_pretrained(cfg))
     model.config = cfg
-    try:
-        state = load_file(str(weights), device=map_location)
-    except Exception as e:
-        raise CheckpointError(f"{weights}: cannot read weights ({type(e).__name__}: {e})") from None
+    state = read_weights(weights, map_location)
     load_state_strict(model, state, source=str(weights))
     return model

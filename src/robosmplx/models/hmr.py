@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from robosmplx.body.base import ParamGroup
+from robosmplx.config import require_positive
 from robosmplx.errors import ConfigError
 from robosmplx.geometry.rotations import rot6d_to_matrix
 from robosmplx.models.backbones import Backbone, BackboneConfig
@@ -44,6 +45,9 @@ class HMRConfig:
     dropout: float = 0.5
     cam_init_scale: float = 0.9
     vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_positive(self, "input_size", "iterations", "hidden")
 
 
 def hmr_config(signature: BodySignature, part: str = "body", **options) -> HMRConfig:

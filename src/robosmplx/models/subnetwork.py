@@ -14,6 +14,7 @@ from typing import Literal
 from torch import Tensor, nn
 
 from robosmplx.body.base import ParamGroup
+from robosmplx.config import require_positive
 from robosmplx.errors import ConfigError, ShapeError
 from robosmplx.models.backbones import Backbone, BackboneConfig
 from robosmplx.models.heads import ParamRegressor
@@ -58,6 +59,10 @@ class SubNetworkConfig:
     vector_init: dict[str, tuple[float, ...]] = field(default_factory=dict)
     joint_inputs: bool = False
     regressor_mlp: int = 0
+
+    def __post_init__(self) -> None:
+        require_positive(self, "num_joints", "num_parts", "input_size", "heatmap_depth", "hidden",
+                         "segm_channels")  # fmt: skip
 
     @property
     def predicted_groups(self) -> tuple[ParamGroup, ...]:

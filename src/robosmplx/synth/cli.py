@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from robosmplx import argtypes
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -23,15 +25,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="body",
         help="what the images show: whole scenes (512 px), or body, hand or face crops (256 px)",
     )
-    p.add_argument("--count", type=int, required=True, help="number of samples")
-    p.add_argument("--out", required=True, help="output folder (created; rerun to resume)")
+    p.add_argument("--count", type=argtypes.positive_int, required=True, help="number of samples")
+    p.add_argument(
+        "--out", required=True, type=argtypes.out_folder,
+        help="output folder (created; rerun to resume)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="dataset seed; sample i uses (seed, i)")
     p.add_argument(
-        "--size", type=int, default=0, help="image side in pixels (0: the task's default)"
+        "--size",
+        type=argtypes.non_negative_int,
+        default=0,
+        help="image side in pixels (0: the task's default)",
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=argtypes.non_negative_int,
         default=min(2, os.cpu_count() or 1),
         help="processes rendering in parallel (default: up to 2)",
     )

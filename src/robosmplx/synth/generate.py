@@ -9,6 +9,7 @@ the number of workers and however often the run was interrupted.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 
 from robosmplx.config import from_dict, to_dict
+from robosmplx.procs import die_with_parent
 from robosmplx.synth.config import SynthConfig
 from robosmplx.synth.writer import assemble, done_indices, prepare_output, write_sample
 
@@ -64,7 +66,8 @@ def render_indices(cfg: SynthConfig, tables, out: Path, indices: Iterable[int]) 
     return n
 
 
-def _init_worker(cfg_dict: dict, model_dir: str | None) -> None:
+def _init_worker(cfg_dict: dict, model_dir: str | None, parent: int) -> None:
+    die_with_parent(parent)
     torch.set_num_threads(1)
     cfg = from_dict(SynthConfig, cfg_dict)
     _WORKER[(cfg.body_model, model_dir)] = build_tables(cfg, model_dir)
@@ -105,7 +108,7 @@ class SynthRunner:
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=ctx, initializer=_init_worker,
-                initargs=(to_dict(cfg), model_dir),
+                initargs=(to_dict(cfg), model_dir, os.getpid()),
             )  # fmt: skip
 
     def use(self, cfg: SynthConfig, out: str | Path) -> None:

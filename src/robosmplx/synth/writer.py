@@ -4,7 +4,8 @@ the final HumanData file assembled from the per-sample records.
 ``OUT/images/0000012.jpg``, ``OUT/parts/{body,hand,face}/0000012.png`` (label ids, 0 background)
 and ``OUT/records/0000012.npz`` (that sample's annotation arrays) are each written to a temporary
 name and renamed into place; the record goes last, so a sample exists exactly when its record
-does. A rerun skips the samples that have records, and ``OUT/humandata.npz`` is assembled
+does. A rerun skips the complete samples (the record reads back and the files it names exist;
+an incomplete one is made again), and ``OUT/humandata.npz`` is assembled
 (atomically) once all records exist. ``OUT/synth_config.json`` pins the settings: a rerun with
 other settings is refused rather than mixing two datasets in one folder.
 """
@@ -12,6 +13,7 @@ other settings is refused rather than mixing two datasets in one folder.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -53,16 +55,33 @@ def write_sample(out: Path, index: int, sample: SynthSample) -> None:
     atomic_write(record_path(out, index), lambda tmp: np.savez(tmp, **rec), suffix=".npz")
 
 
+FILE_KEYS = ("image_path", "segm_path", "segm_hand_path", "segm_face_path")
+
+
 def done_indices(out: Path, count: int) -> set[int]:
-    """Indices below ``count`` whose record exists."""
+    """Indices below ``count`` whose sample is complete: its record reads back and the files
+    it names exist. An incomplete sample's record is deleted, so the sample is made again."""
     folder = Path(out) / "records"
     if not folder.is_dir():
         return set()
     got = set()
     for p in folder.glob("*.npz"):
-        if p.stem.isdigit() and int(p.stem) < count:
+        if p.stem.isdigit() and int(p.stem) < count and _complete(Path(out), p):
             got.add(int(p.stem))
     return got
+
+
+def _complete(out: Path, record: Path) -> bool:
+    try:
+        with np.load(record, allow_pickle=False) as z:
+            files = [str(z[k]) for k in FILE_KEYS if k in z.files]
+            ok = "image_path" in z.files
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        ok, files = False, []
+    ok = ok and all((out / f).is_file() and (out / f).stat().st_size > 0 for f in files)
+    if not ok:
+        record.unlink(missing_ok=True)
+    return ok
 
 
 def _settings(cfg: SynthConfig) -> dict:

@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import yaml
 from lightning.fabric.plugins import CheckpointIO
 
 from robosmplx.errors import CheckpointError
+from robosmplx.models.integrity import DIGEST_KEY, file_digest, read_weights
 from robosmplx.train.treeio import load_tree, save_tree
 
 MODEL_STEM = "model"
@@ -69,11 +69,16 @@ class SafetensorsCheckpointIO(CheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
         from safetensors.torch import save_file
 
-        from robosmplx.io import atomic_write_text
+        from robosmplx.io import (
+            atomic_write_text,
+            commit_folder,
+            make_partial_folder,
+            sweep_leftovers,
+        )
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+        sweep_leftovers(path.parent)  # what a killed run left half-written
+        tmp = make_partial_folder(path.parent, path.name)
         try:
             state = dict(checkpoint)
             weights = state.pop("state_dict", {})
@@ -82,26 +87,15 @@ class SafetensorsCheckpointIO(CheckpointIO):
                 k: v for k, v in weights.items() if not k.startswith(NET_PREFIX)
             }
             tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.items()}
-            save_file(
-                tensors,
-                str(tmp / f"{MODEL_STEM}.safetensors"),
-                metadata={"format": "robosmplx-model"},
-            )
-            atomic_write_text(
-                tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(self.model_doc, sort_keys=False)
-            )
+            weights_file = tmp / f"{MODEL_STEM}.safetensors"
+            save_file(tensors, str(weights_file), metadata={"format": "robosmplx-model"})
+            doc = {**self.model_doc, DIGEST_KEY: file_digest(weights_file)}
+            atomic_write_text(tmp / f"{MODEL_STEM}.yaml", yaml.safe_dump(doc, sort_keys=False))
             save_tree(state, tmp / STATE_STEM)
             if self.config_text:
                 atomic_write_text(tmp / "config.yaml", self.config_text)
             _fsync_dir(tmp)
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
+            commit_folder(tmp, path)
             _fsync_dir(path.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -131,7 +125,6 @@ def _fsync_dir(path: Path) -> None:
 
 def read_checkpoint(path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The Lightning checkpoint dict stored in a checkpoint folder."""
-    from safetensors.torch import load_file
 
     path = Path(path)
     if not path.is_dir():
@@ -143,7 +136,7 @@ def read_checkpoint(path, map_location: str | torch.device = "cpu") -> dict[str,
     if not weights.is_file():
         raise CheckpointError(f"{weights}: network weights missing; the checkpoint is incomplete")
     state = load_tree(path / STATE_STEM, map_location)
-    net = load_file(str(weights), device=str(map_location))
+    net = read_weights(weights, str(map_location))
     merged = {NET_PREFIX + k: v for k, v in net.items()}
     merged.update(state.pop("state_dict_other", {}) or {})
     state["state_dict"] = merged

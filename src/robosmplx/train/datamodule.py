@@ -106,7 +106,13 @@ class TrainDataModule(L.LightningDataModule):
 
     def _dataset(self, src: DataSource, train: bool):
         from robosmplx.data.datasets import HumanDataset
+        from robosmplx.data.humandata import Remedies
 
+        remedies = Remedies(  # the trainer's words: its settings are config keys
+            trust=f"set trusted: true on its entry under data.{'train' if train else 'val'} "
+            "in the config",
+            skip="set data.on_bad: skip in the config",
+        )
         c = self.cfg
         path = resolve_data_path(src.path, c.stage, "train" if train else "val")
         aug = c.augment if train else _test_time(c.augment)
@@ -114,7 +120,7 @@ class TrainDataModule(L.LightningDataModule):
             path, self.body_model, c.stage, augment=aug, train=train,
             twins=train and c.data.twins, twin_config=c.twin, seed=c.trainer.seed,
             on_bad=c.data.on_bad, image_dir=src.image_dir, trusted=src.trusted,
-            params_key=src.params_key,
+            params_key=src.params_key, remedies=remedies,
         )  # fmt: skip
 
     def setup(self, stage: str | None = None) -> None:
@@ -148,6 +154,8 @@ class TrainDataModule(L.LightningDataModule):
         )  # fmt: skip
 
     def val_dataloader(self) -> DataLoader | list:
+        from robosmplx.data.workers import guard_worker
+
         self.setup()
         if not self.val_sets:
             return []
@@ -155,7 +163,7 @@ class TrainDataModule(L.LightningDataModule):
         sampler = ShardSampler([len(s) for s in self.val_sets], rank, world)
         return DataLoader(
             MixSource(self.val_sets), batch_size=self.cfg.data.batch_size, sampler=sampler,
-            num_workers=self.cfg.data.num_workers,
+            num_workers=self.cfg.data.num_workers, worker_init_fn=guard_worker,
         )  # fmt: skip
 
 

@@ -102,9 +102,8 @@ def network_input_size(net: nn.Module) -> int:
 
 def load_weights(net: nn.Module, path: str | Path) -> None:
     """Load a saved network's weights into ``net`` with a full key and shape check."""
-    from safetensors.torch import load_file
-
     from robosmplx.models.checkpoint import load_state_strict
+    from robosmplx.models.integrity import read_weights
 
     p = Path(path)
     if p.suffix != ".safetensors":
@@ -114,11 +113,7 @@ def load_weights(net: nn.Module, path: str | Path) -> None:
             f"{p}: weights not found; model.init expects a .safetensors network saved by a "
             "previous stage (RUN/final/model.safetensors) or a checkpoint's model.safetensors"
         )
-    try:
-        state = load_file(str(p))
-    except Exception as e:
-        raise CheckpointError(f"{p}: cannot read weights ({type(e).__name__}: {e})") from None
-    load_state_strict(net, state, source=str(p))
+    load_state_strict(net, read_weights(p), source=str(p))
 
 
 def _check_exists(path: str, what: str) -> str:
