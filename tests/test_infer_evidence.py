@@ -113,6 +113,11 @@ def test_landmark_people_are_the_box_source(ckpt, tmp_path, monkeypatch):
     assert calls == [(2, (160, 160), (3, 3))]  # one batched fit per image
     assert any("fit failed" in n and "network kept" in n for n in out.notes)
     assert "evidence" in pred.timings and "fit" in pred.timings
+    # landmark boxes without the fit (--no-fit)
+    pred.evidence.fit = False
+    out = pred.predict(img)
+    assert len(calls) == 1 and all(p.fit is None for p in out.people)
+    assert [p.box_source for p in out.people] == ["landmarks", "landmarks"]
     # nobody found by the landmark models: an empty result with a note
     pred.evidence._detector = lambda pixels: []
     out = pred.predict(img)

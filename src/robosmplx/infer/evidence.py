@@ -96,8 +96,10 @@ def network_part_boxes(jobs, crop_size: int, hand_scale: float, face_scale: floa
 class EvidenceStage:
     """The landmark models (built on first use) and the fit, for one predictor."""
 
-    def __init__(self, mode: str, fit_config=None, detector_options: dict | None = None):
-        self.mode = mode
+    def __init__(
+        self, mode: str, fit_config=None, detector_options: dict | None = None, fit: bool = True
+    ):
+        self.mode, self.fit = mode, fit
         self.fit_config = fit_config
         self.detector_options = dict(detector_options or {})
         self._detector = None
@@ -125,7 +127,7 @@ class EvidenceStage:
         """Fit every person of ``out`` that has evidence (``person.evidence``), batched over
         them; people whose fit fails keep the network's prediction, with a note."""
         idx = [i for i, p in enumerate(out.people) if p.evidence is not None]
-        if not idx:
+        if not idx or not self.fit:
             return
         try:
             from robosmplx.fit import FitConfig, fit_people

@@ -52,6 +52,11 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         "network alone (default: landmarks when installed)",
     )
     p.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="with --refine landmarks: use the landmark boxes but skip the test-time fit",
+    )
+    p.add_argument(
         "--camera",
         default="world",
         choices=["world", "camera"],
@@ -132,6 +137,7 @@ def build_predictor(args, detector=None):
         max_side=getattr(args, "max_side", 4096),
         focal=getattr(args, "focal", None),
         refine=getattr(args, "refine", None) or "auto",
+        fit=not getattr(args, "no_fit", False),
     )
 
 

@@ -185,7 +185,8 @@ class Predictor:
     see docs/inference.md). refine: ``landmarks`` (landmark person boxes, hand and face boxes,
     then each person fitted to the landmarks; :mod:`robosmplx.infer.evidence`), ``none``, or
     ``auto`` (landmarks when the landmark models are installed). fit_config: a
-    :class:`robosmplx.fit.FitConfig` (None: its defaults).
+    :class:`robosmplx.fit.FitConfig` (None: its defaults); fit=False keeps the landmark boxes
+    but skips the test-time fit.
     """
 
     def __init__(
@@ -203,13 +204,14 @@ class Predictor:
         focal: float | None = None,
         refine: str | None = "auto",
         fit_config=None,
+        fit: bool = True,
     ):
         from robosmplx.infer.loading import load_for_inference
 
         device_ = resolve_device(device)
         net, body, info = load_for_inference(checkpoint, body_model, model_dir, str(device_))
         self._setup(net, body, info, device_, rounds, batch_size, min_score, detector,
-                    detector_threshold, max_side, focal, refine, fit_config)  # fmt: skip
+                    detector_threshold, max_side, focal, refine, fit_config, fit)  # fmt: skip
 
     @classmethod
     def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
@@ -225,7 +227,7 @@ class Predictor:
         info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
         defaults = {"rounds": 2, "batch_size": 8, "min_score": 0.0, "detector": None,
                     "detector_threshold": 0.5, "max_side": MAX_SIDE, "focal": None, "refine": "auto",
-                    "fit_config": None}  # fmt: skip
+                    "fit_config": None, "fit": True}  # fmt: skip
         unknown = set(options) - set(defaults)
         if unknown:
             raise ConfigError(f"Predictor.from_network: unknown options {sorted(unknown)}")
@@ -235,7 +237,7 @@ class Predictor:
 
     def _setup(self, net, body, info, device, rounds, batch_size, min_score, detector,
                detector_threshold, max_side, focal=None, refine="auto",
-               fit_config=None) -> None:  # fmt: skip
+               fit_config=None, fit=True) -> None:  # fmt: skip
         from robosmplx.infer.evidence import EvidenceStage, resolve_refine
 
         if rounds < 1 or batch_size < 1:
@@ -244,7 +246,7 @@ class Predictor:
             raise ConfigError(f"focal must be a positive number of pixels (got {focal})")
         self.focal = focal
         self.refine, self.refine_note = resolve_refine(refine)
-        self.evidence = EvidenceStage(self.refine, fit_config)
+        self.evidence = EvidenceStage(self.refine, fit_config, fit=fit)
         self.device, self.net, self.body, self.info = device, net, body, info
         cfg = self.net.config
         self.crop_size = cfg.body.input_size
