@@ -127,21 +127,44 @@ def test_chumpy_arrays_are_decoded_and_other_chumpy_objects_refused(tmp_path, mo
         data = pickle.load(f)
     mod = _fake_modules(monkeypatch, "chumpy.ch")
     mod.Ch = type("Ch", (), {"__module__": "chumpy.ch"})
-    leaf, computed = mod.Ch(), mod.Ch()
-    leaf.__dict__.update(x=data["shapedirs"], _itr=0)
+    leaf, computed, flat = mod.Ch(), mod.Ch(), mod.Ch()
+    leaf.__dict__.update(x=data["shapedirs"], _itr=0, _dirty_vars=set())
     computed.__dict__.update(a=1)
-    sel = _fake_modules(monkeypatch, "chumpy.reordering")
-    sel.Select = type("Select", (), {"__module__": "chumpy.reordering"})
+    reo = _fake_modules(monkeypatch, "chumpy.reordering")
+    reo.Select = type("Select", (), {"__module__": "chumpy.reordering"})
+    reo.Sort = type("Sort", (), {"__module__": "chumpy.reordering"})
+    sel = reo.Select()  # an official file's shapedirs may be a Select of a flat Ch array
+    flat.__dict__.update(x=data["shapedirs"].ravel()[::-1].copy())
+    n = data["shapedirs"].size
+    sel.__dict__.update(a=flat, idxs=np.arange(n)[::-1], preferred_shape=data["shapedirs"].shape)
     files = [
-        pickle.dumps(dict(data, shapedirs=v), protocol=2) for v in (leaf, computed, sel.Select())
+        pickle.dumps(dict(data, shapedirs=v), protocol=2) for v in (leaf, sel, computed, reo.Sort())
     ]
     monkeypatch.undo()
-    path.write_bytes(files[0])
-    torch.testing.assert_close(load_smplx_family("mano", tmp_path).shapedirs, plain.shapedirs)
-    for bad, msg in zip(files[1:], ("chumpy expressions", "chumpy Select objects")):
+    assert b"c__builtin__\nset" in files[0]  # protocol 2 names Python 2's builtins
+    for good in files[:2]:
+        path.write_bytes(good)
+        torch.testing.assert_close(load_smplx_family("mano", tmp_path).shapedirs, plain.shapedirs)
+    for bad, msg in zip(files[2:], ("chumpy expressions", "chumpy Sort objects")):
         path.write_bytes(bad)
         with pytest.raises(ModelFileError, match=msg):
             load_smplx_family("mano", tmp_path)
+
+
+@pytest.mark.parametrize("core", [b"numpy.core", b"numpy._core"])
+def test_numpy_1_and_2_module_names_both_load(tmp_path, core):
+    """A pickle names numpy's helpers by the writer's numpy: numpy.core (1.x) or numpy._core
+    (2.x); either loads under either numpy."""
+    path = write_standin_model_files(tmp_path, names=("smpl",))["smpl"]
+    plain = load_smplx_family("smpl", tmp_path)
+    with open(path, "rb") as f:
+        data = pickle.load(f)
+    raw = pickle.dumps(data, protocol=2)
+    other = b"numpy._core" if core == b"numpy.core" else b"numpy.core"
+    raw = raw.replace(other + b".multiarray", core + b".multiarray")
+    assert core + b".multiarray\n_reconstruct" in raw
+    path.write_bytes(raw)
+    torch.testing.assert_close(load_smplx_family("smpl", tmp_path).v_template, plain.v_template)
 
 
 def test_pickled_sparse_regressor_is_decoded_without_scipy(tmp_path, monkeypatch):

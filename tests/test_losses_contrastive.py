@@ -137,3 +137,23 @@ def test_errors_name_the_problem():
         contrastive_loss(torch.zeros(4, 3), torch.zeros(4, 3), torch.tensor([2, 3, 1, 0]))
     with pytest.raises(ShapeError, match="keypoints3d"):
         build_representation("keypoints")
+
+
+def test_per_joint_masks_ignore_missing_joints():
+    """A joint one sample lacks changes neither distance of that sample; pairs that share no
+    joint are left out."""
+    from robosmplx.losses.contrastive import contrastive_loss, keypoint_representation
+
+    g = torch.Generator().manual_seed(0)
+    kp = torch.randn(4, 5, 3, generator=g)
+    valid = torch.ones(4, 5)
+    valid[1, 3] = 0
+    pred = kp + 0.1 * torch.randn(4, 5, 3, generator=g)
+    rep = lambda x: keypoint_representation(x, 0, valid=valid)  # noqa: E731
+    entries = valid[:, :, None].expand(-1, -1, 3).flatten(1)
+    base = contrastive_loss(rep(pred), rep(kp), valid=entries)
+    wild = kp.clone()
+    wild[1, 3] = 100.0  # the missing joint's value must not matter
+    assert torch.allclose(contrastive_loss(rep(pred), rep(wild), valid=entries), base)
+    none = torch.zeros_like(entries)
+    assert float(contrastive_loss(rep(pred), rep(kp), valid=none)) == 0.0

@@ -109,3 +109,15 @@ def test_param_losses_skips_groups_without_gt_and_checks_shapes():
     assert param_losses(pred, {}) == {}
     with pytest.raises(ShapeError, match="gt_right_hand_pose_rotmat"):
         param_losses(pred, {"gt_right_hand_pose_rotmat": torch.eye(3).expand(2, 14, 3, 3)})
+
+
+def test_shape_prior_margin_and_model_mean(anny_small):
+    from robosmplx.losses.params import shape_prior_loss
+
+    betas = torch.tensor([[0.5, 2.0, -3.0, 0.2]])
+    assert abs(float(shape_prior_loss(betas)) - (0.25 + 4 + 9 + 0.04) / 4) < 1e-6
+    # the release's threshold prior: only |beta| > 1 counts, averaged over those entries
+    assert abs(float(shape_prior_loss(betas, margin=1.0)) - (4 + 9) / 2) < 1e-5
+    assert float(shape_prior_loss(betas.clamp(-1, 1), margin=1.0)) == 0.0
+    mean = anny_small.vector_default("betas")  # Anny's neutral shape is not zero
+    assert float(shape_prior_loss(mean[None], mean)) == 0.0 and float(mean.abs().sum()) > 0

@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "train a network from a YAML config with key=value overrides",
         "robosmplx train configs/cpu/hand.yaml trainer.max_steps=200",
     ),
+    "data": (
+        "robosmplx.data.cli",
+        "check a HumanData file: which loss terms of a stage it supervises",
+        "robosmplx data check data.npz --stage body --json",
+    ),
     "eval": (
         "robosmplx.eval.eval_cmd",
         "evaluate a checkpoint on a benchmark (HumanData file)",

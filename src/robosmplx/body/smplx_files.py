@@ -7,9 +7,11 @@ Layout (``smplx.create``'s): ``<model_dir>/smplx/SMPLX_<GENDER>.npz`` (or ``.pkl
 registration, licence terms apply); robosmplx never ships or downloads them.
 
 A pickle runs code when it is loaded, so ``.pkl`` files (and object ``.npy`` files) are read with
-an unpickler that builds only numpy arrays, plain containers, sparse matrices and chumpy leaf
-arrays (both decoded from their stored arrays, so neither scipy nor chumpy is needed) and refuses
-anything else; ``.npz`` archives are read with pickles disabled.
+an unpickler that builds only numpy arrays, plain containers, sparse matrices and the chumpy
+objects the official files hold (``Ch`` arrays and ``Select``/``Reshape``/``transpose`` of them),
+all decoded from their stored arrays, so neither scipy nor chumpy is needed and no code runs;
+it refuses anything else. Python-2 pickles (``__builtin__`` names, latin-1 strings) and the
+numpy module names of numpy 1 and 2 are both read. ``.npz`` archives are read with pickles off.
 """
 
 from __future__ import annotations
@@ -156,19 +158,52 @@ class _NotAnArray(Exception):
     """A chumpy object that is not a plain array (a computed expression)."""
 
 
-class _ChumpyLeaf:
-    """Stands in for a pickled chumpy ``Ch`` array: keeps its state, whose ``x`` is the data."""
+class _Chumpy:
+    """Stands in for a pickled chumpy object: keeps its state (chumpy pickles its ``__dict__``,
+    terms by name) and computes the value of the kinds the official files hold, from the
+    state only: ``Ch`` (the array ``x``), ``Select`` (``a.ravel()[idxs]``, reshaped to
+    ``preferred_shape``), ``Reshape`` (``a`` to ``newshape``) and ``transpose`` (``a`` by
+    ``axes``)."""
 
+    kind = "Ch"
     state: dict = {}
 
     def __setstate__(self, state: Any) -> None:
         self.state = state if isinstance(state, dict) else {}
 
+    def _term(self, name: str) -> np.ndarray:
+        v = self.state.get(name)
+        if isinstance(v, _Chumpy):
+            return v.toarray()
+        if isinstance(v, np.ndarray):
+            return v
+        raise _NotAnArray(self.kind)
+
     def toarray(self) -> np.ndarray:
-        x = self.state.get("x")
-        if not isinstance(x, np.ndarray):
-            raise _NotAnArray("chumpy")
-        return x
+        s = self.state
+        if self.kind == "Ch":
+            return self._term("x")
+        a = self._term("a")
+        if self.kind == "Select":
+            out = a.ravel()[np.asarray(s.get("idxs"), np.int64)]
+            shape = s.get("preferred_shape")
+            return out if shape is None else out.reshape(tuple(int(d) for d in shape))
+        if self.kind == "Reshape":
+            return a.reshape(tuple(int(d) for d in np.atleast_1d(s.get("newshape"))))
+        axes = s.get("axes")
+        return a.transpose(None if axes is None else tuple(int(d) for d in axes))
+
+
+def _chumpy_class(kind: str) -> type:
+    return type(f"_Chumpy{kind}", (_Chumpy,), {"kind": kind})
+
+
+_CHUMPY = {
+    ("chumpy.ch", "Ch"): _chumpy_class("Ch"),
+    ("chumpy.reordering", "Select"): _chumpy_class("Select"),
+    ("chumpy.reordering", "Reshape"): _chumpy_class("Reshape"),
+    ("chumpy.reordering", "transpose"): _chumpy_class("transpose"),
+}
 
 
 class _Csc(_Sparse):
@@ -184,8 +219,16 @@ class _Coo(_Sparse):
 
 
 def _numpy_global(name: str) -> Any:
-    core = getattr(np, "_core", None) or np.core
-    return getattr(core.multiarray, name)
+    """numpy's pickle helpers, by the module names of numpy 2 (``numpy._core``) or 1
+    (``numpy.core``; numpy 1.26 has a ``numpy._core`` without ``multiarray``)."""
+    import importlib
+
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise pickle.UnpicklingError(f"numpy has no multiarray.{name}")
 
 
 _ALLOWED = {
@@ -198,9 +241,10 @@ _ALLOWED = {
     ("copy_reg", "_reconstructor"): lambda: __import__("copyreg")._reconstructor,
     ("copyreg", "_reconstructor"): lambda: __import__("copyreg")._reconstructor,
     ("_codecs", "encode"): lambda: __import__("codecs").encode,  # bytes in protocol-2 pickles
-    ("__builtin__", "object"): lambda: object,
-    ("builtins", "object"): lambda: object,
 }
+# Python-2 pickles name builtins ``__builtin__`` (chumpy's state holds a set); constructors only
+for _t in (object, set, frozenset, list, tuple, dict, int, float, complex, bool, bytearray):
+    _ALLOWED[("__builtin__", _t.__name__)] = _ALLOWED[("builtins", _t.__name__)] = lambda t=_t: t
 _SPARSE = {"csc_matrix": _Csc, "csr_matrix": _Csr, "coo_matrix": _Coo}
 
 
@@ -216,8 +260,8 @@ class _BodyModelUnpickler(pickle.Unpickler):
             return _ALLOWED[(module, name)]()
         if module.startswith("scipy.sparse") and name in _SPARSE:
             return _SPARSE[name]
-        if (module, name) == ("chumpy.ch", "Ch"):
-            return _ChumpyLeaf
+        if (module, name) in _CHUMPY:
+            return _CHUMPY[(module, name)]
         if module.split(".")[0] == "chumpy":
             raise ModelFileError(
                 f"{self.path} stores chumpy {name} objects, which robosmplx does not load; use "
@@ -231,7 +275,7 @@ class _BodyModelUnpickler(pickle.Unpickler):
 
 def _densify(obj: Any, path: Path) -> Any:
     """Sparse and chumpy stand-ins -> numpy arrays, recursively through dicts."""
-    if isinstance(obj, (_Sparse, _ChumpyLeaf)):
+    if isinstance(obj, (_Sparse, _Chumpy)):
         try:
             return obj.toarray()
         except _NotAnArray:

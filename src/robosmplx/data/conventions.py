@@ -4,6 +4,10 @@ A file's keypoint names come from the file itself (``keypoint_names``, which our
 or from :data:`KEYPOINT_CONVENTIONS` by the convention name (the ``keypoints2d_<convention>``
 suffix). Names are compared after :func:`normalize_name`; keypoints of the model layout that the
 file lacks get confidence 0. Register other conventions with :func:`register_convention`.
+mmhuman3d's 190-point ``human_data`` convention is built in (:mod:`robosmplx.data.human_data`),
+and a file that names no convention but stores 190 points is read as ``human_data``, the
+convention mmhuman3d writes every HumanData file in; its ``smplx``, ``smpl``, ``smpl_45`` and
+``smpl_54`` conventions are built in too.
 """
 
 from __future__ import annotations
@@ -38,6 +42,28 @@ _SIDE_SWAPS = (
     ("leye", "reye"),
     ("lfoot", "rfoot"),
 )
+
+
+HUMAN_DATA = "human_data"
+HUMAN_DATA_COUNT = 190
+
+
+def convention_names(name: str) -> tuple[str, ...] | None:
+    """The point names of a known convention (registered or built in), else None."""
+    if name in KEYPOINT_CONVENTIONS:
+        return KEYPOINT_CONVENTIONS[name]
+    from robosmplx.data.human_data import mmhuman3d_conventions
+
+    return mmhuman3d_conventions().get(name)
+
+
+def convention_fallbacks(name: str | None, count: int) -> dict[str, tuple[str, ...]]:
+    """Stand-ins of a convention: body-model point -> the file's points that may replace it."""
+    if name == HUMAN_DATA or (name is None and count == HUMAN_DATA_COUNT):
+        from robosmplx.data.human_data import human_data_fallbacks
+
+        return human_data_fallbacks()
+    return {}
 
 
 def register_convention(name: str, names: Sequence[str]) -> None:
@@ -88,8 +114,10 @@ def resolve_names(convention: str | None, stored: Sequence[str] | None, count: i
     """Names of a file's ``count`` keypoints: stored names first, else the named convention."""
     if stored is not None:
         return tuple(stored)
-    if convention is not None and convention in KEYPOINT_CONVENTIONS:
-        names = KEYPOINT_CONVENTIONS[convention]
+    if convention is None and count == HUMAN_DATA_COUNT:
+        convention = HUMAN_DATA  # what mmhuman3d writes when the file names none
+    names = None if convention is None else convention_names(convention)
+    if names is not None:
         if len(names) != count:
             raise DataError(
                 f"{where}: convention {convention!r} has {len(names)} keypoints but the file "
@@ -115,9 +143,26 @@ def mapping_indices(src: Sequence[str], dst: Sequence[str]) -> tuple[np.ndarray,
     return np.asarray(dst_idx, np.int64), np.asarray(src_idx, np.int64)
 
 
-def map_keypoints(kp: np.ndarray, src: Sequence[str], dst: Sequence[str]) -> np.ndarray:
-    """(..., K_src, C) keypoints -> (..., K_dst, C); missing names get zeros (confidence 0)."""
+def map_keypoints(
+    kp: np.ndarray,
+    src: Sequence[str],
+    dst: Sequence[str],
+    fallbacks: dict[str, tuple[str, ...]] | None = None,
+) -> np.ndarray:
+    """(..., K_src, C) keypoints -> (..., K_dst, C); missing names get zeros (confidence 0).
+
+    fallbacks: ``{dst name: (src names...)}`` read, in order, where the dst point's own entry
+    is missing or has confidence 0 (per sample)."""
     dst_idx, src_idx = mapping_indices(src, dst)
     out = np.zeros((*kp.shape[:-2], len(dst), kp.shape[-1]), dtype=kp.dtype)
     out[..., dst_idx, :] = kp[..., src_idx, :]
+    if fallbacks:
+        lookup = {normalize_name(n): i for i, n in enumerate(src)}
+        for j, name in enumerate(dst):
+            for alt in fallbacks.get(name, ()):
+                i = lookup.get(normalize_name(alt))
+                if i is None:
+                    continue
+                fill = (np.nan_to_num(out[..., j, -1]) <= 0) & (np.nan_to_num(kp[..., i, -1]) > 0)
+                out[..., j, :] = np.where(fill[..., None], kp[..., i, :], out[..., j, :])
     return out

@@ -4,7 +4,9 @@ Each dataset reads one HumanData file, maps it onto the body model and yields fl
 the keys of docs/contracts.md (or ``(anchor, twin)`` pairs with ``twins=True``). Augmentation is
 drawn from ``default_rng((seed, epoch, index))``, so a sample depends only on the seed, the epoch
 and its index, never on the number of workers. Bad samples raise a :class:`DataError`, or with
-``on_bad="skip"`` are left out and counted in :attr:`HumanDataset.skipped`.
+``on_bad="skip"`` are left out and counted in :attr:`HumanDataset.skipped`. Body and whole-body
+samples with body-model parameters but no part map get one rendered from the parameters
+(:mod:`robosmplx.data.segm_render`; ``render_segm=False`` turns it off).
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class HumanDataset(Dataset):
         params_key: str | None = None,
         check_files: bool = True,
         remedies: Remedies = Remedies(),
+        render_segm: bool = True,
     ):
         if stage not in STAGES:
             raise ConfigError(f"unknown stage {stage!r}; choose one of {STAGES}")
@@ -111,6 +114,9 @@ class HumanDataset(Dataset):
             self.skipped[f"no {self.box_name} box (confidence 0)"] = self._no_box
         self._validate(check_files)
         self._roots: dict[int, np.ndarray] = {}
+        # part maps rendered from parameters: body and whole-body stages (the part stages pose
+        # the part in its own frame; their maps come from files)
+        self.render_segm = render_segm and stage in ("body", "wholebody")
         self._orients: dict[tuple[int, str], np.ndarray] = {}
 
     # -- setup ------------------------------------------------------------------------
@@ -305,7 +311,7 @@ class HumanDataset(Dataset):
                 image, box, ann = scene.image, scene.box, scene.ann
                 if scene.crop_rotation:  # the authors' rotation: part of the crop warp
                     aug = dataclasses.replace(aug, rotation=aug.rotation + scene.crop_rotation)
-        crop = crop_sample(image, ann, box, aug, cfg, self.flip, part_set)
+        crop = self._with_segm(crop_sample(image, ann, box, aug, cfg, self.flip, part_set))
         if frame == "crop":
             crop = _perturb_crop(
                 crop, *self.perturbation, self.perturb_convention, self._focus(crop)
@@ -314,8 +320,20 @@ class HumanDataset(Dataset):
         if not self.twins:
             return sample
         taug = sample_twin(aug, self.twin_config, rng)
-        twin = crop_sample(image, ann, box, taug, cfg, self.flip, part_set)
+        twin = self._with_segm(crop_sample(image, ann, box, taug, cfg, self.flip, part_set))
         return sample, self._tensors(twin, box, j)
+
+    def _with_segm(self, crop: Crop) -> Crop:
+        """``crop`` with a part map rendered from its parameters when it has none."""
+        if crop.segm is not None or not self.render_segm:
+            return crop
+        from robosmplx.data.segm_render import render_part_labels
+
+        m = self.model
+        labels = render_part_labels(
+            m, crop.ann, crop.image.shape[0], m.body_part_labels, m.part_layout.counts["body"]
+        )
+        return crop if labels is None else dataclasses.replace(crop, segm=labels)
 
     def _focus(self, crop: Crop) -> np.ndarray | None:
         """The crop pixel hard erasing centres on: the stage's keypoint (right wrist for body

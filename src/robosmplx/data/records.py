@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from robosmplx.data.annotation import Annotation
-from robosmplx.data.conventions import map_keypoints, mapping_indices, resolve_names
+from robosmplx.data.conventions import (
+    convention_fallbacks,
+    map_keypoints,
+    mapping_indices,
+    resolve_names,
+)
 from robosmplx.data.humandata import HumanData, intrinsics_of
 from robosmplx.errors import DataError
 
@@ -84,7 +89,9 @@ def _keypoints(hd: HumanData, model, dim: int, key: str | None) -> np.ndarray:
             f"{hd.where}: {key}: none of its {len(src)} keypoint names match the body model's "
             f"layout (e.g. {list(src[:3])} vs {list(names[:3])})"
         )
-    return map_keypoints(kp, src, names)
+    return map_keypoints(
+        kp, src, names, convention_fallbacks(conv if stored is None else "", kp.shape[1])
+    )
 
 
 def _flags(hd: HumanData, name: str, n: int) -> np.ndarray:

@@ -36,16 +36,27 @@ Representation = Tensor | Sequence[Tensor]
 
 
 def keypoint_representation(
-    keypoints3d: Tensor, root: RootSpec, normalize: bool = True, eps: float = 1e-3
+    keypoints3d: Tensor,
+    root: RootSpec,
+    normalize: bool = True,
+    eps: float = 1e-3,
+    valid: Tensor | None = None,
 ) -> Tensor:
     """(B, K, 3) keypoints -> (B, K*3): root-aligned, divided by the mean keypoint distance
-    to the root (clamped at ``eps`` metres) when ``normalize``."""
+    to the root (clamped at ``eps`` metres) when ``normalize``. valid: (B, K) 0/1, points to
+    leave out (zeroed, and out of the scale's mean)."""
     centred = keypoints3d
     if root is not None:
         centred = keypoints3d - root_point(keypoints3d, root)[:, None]  # (B, K, 3)
+    if valid is not None:
+        centred = centred * valid[..., None].to(centred.dtype)
     if normalize:
-        scale = centred.norm(dim=-1).mean(1).clamp_min(eps)  # (B,)
-        centred = centred / scale[:, None, None]
+        dist = centred.norm(dim=-1)  # (B, K)
+        if valid is None:
+            scale = dist.mean(1)
+        else:
+            scale = dist.sum(1) / valid.to(dist.dtype).sum(1).clamp_min(1.0)
+        centred = centred / scale.clamp_min(eps)[:, None, None]
     return centred.flatten(1)
 
 
@@ -89,16 +100,24 @@ def build_representation(
     raise ShapeError(f"representation: got {kind!r}, expected 'keypoints', 'pose' or 'go+pose'")
 
 
-def pairwise_distance(x: Tensor, kind: DistanceKind = "l1", beta: float = 1.0) -> Tensor:
-    """(B, D) -> (B, B) mean per-entry distance between every pair of rows."""
+def pairwise_distance(
+    x: Tensor, kind: DistanceKind = "l1", beta: float = 1.0, valid: Tensor | None = None
+) -> Tensor:
+    """(B, D) -> (B, B) mean per-entry distance between every pair of rows; with ``valid``
+    (B, D) 0/1 the mean is over the entries both rows have (0 where they share none)."""
     diff = x[:, None, :] - x[None, :, :]  # (B, B, D)
     if kind == "l1":
-        return diff.abs().mean(-1)
-    if kind == "mse":
-        return diff.square().mean(-1)
-    if kind == "smooth_l1":
-        return F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=beta).mean(-1)
-    raise ShapeError(f"distance: got {kind!r}, expected 'l1', 'smooth_l1' or 'mse'")
+        d = diff.abs()
+    elif kind == "mse":
+        d = diff.square()
+    elif kind == "smooth_l1":
+        d = F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=beta)
+    else:
+        raise ShapeError(f"distance: got {kind!r}, expected 'l1', 'smooth_l1' or 'mse'")
+    if valid is None:
+        return d.mean(-1)
+    both = valid[:, None, :].to(d.dtype) * valid[None, :, :].to(d.dtype)  # (B, B, D)
+    return (d * both).sum(-1) / both.sum(-1).clamp_min(1.0)
 
 
 def _parts(rep: Representation) -> tuple[Tensor, ...]:
@@ -114,6 +133,7 @@ def contrastive_loss(
     tau_pos: float = 1.0,
     tau_neg: float = 1.0,
     beta: float = 1.0,
+    valid: Tensor | None = None,
 ) -> Tensor:
     """Eq. 2 over a batch of B = 2N (anchors first, twins second) or B independent samples.
 
@@ -121,7 +141,9 @@ def contrastive_loss(
     (B,) long, the batch position of each sample's twin as ``data.twins.collate_twins`` makes
     it (a sample pointing at itself has no twin; None: no twins at all, every sample an
     anchor); has: (B,) flags, terms need ground truth on both sides. The anchor of a pair is
-    the earlier row. ``beta`` is the SmoothL1 transition point.
+    the earlier row. ``beta`` is the SmoothL1 transition point. valid: (B, D) 0/1 entries of
+    a one-part representation (per-joint masks): distances use the entries both samples have,
+    and pairs with none in common are left out.
     """
     zs, ps = _parts(pred), _parts(gt)
     if len(zs) != len(ps) or any(z.shape != p.shape for z, p in zip(zs, ps)):
@@ -142,12 +164,20 @@ def contrastive_loss(
     ids = torch.minimum(rows_idx, partner)  # (B,) the anchor's row names the pair
     ok = sample_flags(has, b, like) > 0  # (B,)
     ps = tuple(sanitize(p.to(like.dtype), ok[:, None]) for p in ps)
-    d_z = sum(pairwise_distance(z, distance, beta) for z in zs)  # (B, B)
-    d_p = sum(pairwise_distance(p, distance, beta) for p in ps)  # (B, B)
+    if valid is not None and (len(zs) != 1 or valid.shape != zs[0].shape):
+        raise ShapeError(
+            f"contrastive_loss: valid {tuple(valid.shape)} must match a one-part representation "
+            f"{[tuple(z.shape) for z in zs]}"
+        )
+    d_z = sum(pairwise_distance(z, distance, beta, valid) for z in zs)  # (B, B)
+    d_p = sum(pairwise_distance(p, distance, beta, valid) for p in ps)  # (B, B)
     err = (d_p - d_z).abs()  # (B, B)
     same = ids[:, None] == ids[None, :]  # (B, B)
     anchor = rows_idx == ids  # (B,) the earlier row of each pair
     rows = (anchor & ok)[:, None] & ok[None, :]  # (B, B)
+    if valid is not None:
+        v = valid.to(like.dtype)
+        rows = rows & ((v @ v.T) > 0)  # some entry in common
     eye = torch.eye(b, dtype=torch.bool, device=like.device)
     pos = rows & same & ~eye
     neg = rows & ~same

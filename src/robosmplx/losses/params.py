@@ -80,10 +80,20 @@ def vertices_loss(pred_vertices: Tensor, gt_vertices: Tensor, has: Tensor | None
     return masked_mean((pred_vertices - sanitize(gt_vertices, w)).abs(), w)
 
 
-def shape_prior_loss(betas: Tensor, mean: Tensor | None = None) -> Tensor:
-    """Mean squared ``betas - mean`` (B, n): the L2 prior towards the model's mean shape
-    (zeros for the SMPL-X family; the body model's ``vector_default("betas")``, e.g. Anny's 0.5)."""
-    return (betas if mean is None else betas - mean.to(betas)).square().mean()
+def shape_prior_loss(
+    betas: Tensor, mean: Tensor | None = None, margin: float = 0.0, eps: float = 1e-7
+) -> Tensor:
+    """L2 prior of (B, n) ``betas`` towards the model's mean shape ``mean`` (zeros for the
+    SMPL-X family; the body model's ``vector_default("betas")``, e.g. Anny's 0.5).
+
+    margin 0: the mean of ``(betas - mean)^2``. margin > 0 (the release's threshold prior,
+    margin 1 for SMPL-X): only entries further than ``margin`` from the mean count, their
+    squares averaged over those entries (0 when none is)."""
+    d = betas if mean is None else betas - mean.to(betas)
+    if margin <= 0:
+        return d.square().mean()
+    out = (d.abs() > margin).to(d.dtype)
+    return (d.square() * out).sum() / (out.sum() + eps)
 
 
 def param_losses(

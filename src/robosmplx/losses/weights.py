@@ -54,6 +54,12 @@ class LossOptions:
     heatmap_sigma: float = 1.0  # heatmap_dist target's standard deviation, in heatmap cells
     proj_kind: Literal["bce", "ce"] = "bce"
     contrastive_representation: Literal["keypoints", "pose", "go+pose"] = "keypoints"
+    # keypoints' target p: "params" poses the ground-truth parameters (the paper's; samples
+    # without them fall back to their 3D keypoints), "keypoints" reads the 3D keypoints only
+    contrastive_target: Literal["params", "keypoints"] = "params"
+    # shape prior: betas further than this from the model's mean shape are penalised (0: all;
+    # the release's 1.0 suits SMPL-X's unit-variance betas, not Anny's 0..1 phenotype values)
+    shape_prior_margin: float = 0.0
     contrastive_distance: Literal["l1", "smooth_l1", "mse"] = "l1"
     contrastive_rotation_form: Literal["6d", "rotmat"] = "6d"
     tau_pos: float = 1.0

@@ -46,10 +46,16 @@ class ModelSection:
     """preset: a :mod:`robosmplx.models.presets` name (``small-body``, ``paper-hand``, ...).
     init: a saved network of the same architecture to start from. body_init: whole-body only,
     a trained Body subnetwork loaded into the body branch (the paper's whole-body start).
-    hand / face: whole-body only, trained Hand / Face subnetworks swapped in (the fine-tune)."""
+    hand / face: whole-body only, trained Hand / Face subnetworks swapped in (the fine-tune).
+    backbone_weights: body, hand and face stages, a pretrained backbone to start from (a local
+    .pth/.pt/.safetensors file in the published layout: fyu/drn's DRN-D-54, torchvision's
+    ResNet-50; weights are never downloaded); backbone_prefix selects its sub-tree (e.g.
+    ``backbone.`` of a pose-estimation checkpoint)."""
 
     preset: str = "small-body"
     overrides: ModelOverrides = field(default_factory=ModelOverrides)
+    backbone_weights: str | None = None
+    backbone_prefix: str = ""
     init: str | None = None
     body_init: str | None = None
     hand: str | None = None
@@ -180,6 +186,11 @@ class TrainConfig:
             raise ConfigError(
                 "model.body_init, model.hand and model.face load subnetworks into a whole-body "
                 f"network; this is a {self.stage} stage"
+            )
+        if self.stage == "wholebody" and m.backbone_weights:
+            raise ConfigError(
+                "model.backbone_weights starts a Body, Hand or Face subnetwork; the whole-body "
+                "network starts from the trained Body subnetwork (model.body_init)"
             )
 
 

@@ -18,6 +18,7 @@ not depend on the crop resolution.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,7 +27,12 @@ from torch import Tensor, nn
 
 from robosmplx import losses as L
 from robosmplx.errors import ConfigError, ShapeError
-from robosmplx.geometry.camera import DEFAULT_FOCAL, crop_intrinsics, weak_to_translation
+from robosmplx.geometry.camera import (
+    DEFAULT_FOCAL,
+    crop_intrinsics,
+    ndc_to_pixels,
+    weak_to_translation,
+)
 from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
@@ -146,7 +152,7 @@ class Objective(nn.Module):
         self, pred: Prediction, batch: Mapping[str, Tensor]
     ) -> tuple[Tensor, dict[str, Tensor]]:
         dev = batch["img"].device
-        with torch.autocast(dev.type, enabled=False):
+        with _full_precision(dev):
             terms = self._terms(pred, batch)
         total = torch.zeros((), device=dev)
         for name, value in terms.items():  # box_lhand, box_rhand, box_face share the box weight
@@ -210,10 +216,39 @@ class Objective(nn.Module):
         if self._on("contrastive"):
             terms["contrastive"] = self._contrastive(params, posed, gt3, batch)
         if self._on("box") and pred.pred_boxes:
-            scale = size / float(self.box_crop_size or size)
-            boxes = {k: _rescale_box(v.float(), scale) for k, v in pred.pred_boxes.items()}
-            terms.update(L.part_box_losses(boxes, batch, size))
+            terms.update(self._box_terms(pred, batch, size))
         return terms
+
+    def _box_terms(self, pred: Prediction, batch, size: float) -> dict[str, Tensor]:
+        """L_box on like boxes (as Hand4Whole): the tight box of the predicted part keypoints
+        (before the enlargement the crops use) against the tight box of the true ones, or
+        the file's part box where fewer than :data:`MIN_BOX_KEYPOINTS` are visible. Without
+        whole-layout heatmap joints the network's crop boxes are compared instead."""
+        crop = float(self.box_crop_size or size)
+        layout = self.body_model.keypoint_layout
+        joints = pred.pred_joints_hm
+        tight = joints is not None and joints.shape[1] == self.num_keypoints
+        gt2 = batch["gt_keypoints2d"].float()
+        full = gt2.shape[1] == self.num_keypoints
+        preds, targets = {}, dict(batch)
+        for part, box in pred.pred_boxes.items():
+            key = f"gt_{part}_bbox"
+            if key not in batch:
+                continue
+            idx = torch.as_tensor(layout.subsets.get(part, ()), dtype=torch.long)
+            if not (tight and full and len(idx)):
+                preds[part] = _rescale_box(box.float(), size / crop)
+                continue
+            idx = idx.to(gt2.device)
+            uv = ndc_to_pixels(joints.float().index_select(1, idx)[..., :2], crop)
+            preds[part] = _rescale_box(_extent_box(uv), size / crop)
+            kp = gt2.index_select(1, idx)
+            seen = kp[..., 2] > 0  # (B, n)
+            enough = seen.sum(1) >= MIN_BOX_KEYPOINTS
+            has = batch.get(f"has_{part}_bbox", torch.ones_like(enough, dtype=gt2.dtype))
+            targets[key] = torch.where(enough[:, None], _extent_box(kp[..., :2], seen), batch[key])
+            targets[f"has_{part}_bbox"] = torch.where(enough, torch.ones_like(has), has)
+        return L.part_box_losses(preds, targets, size)
 
     def _param_terms(self, params, posed: Posed, batch, terms: dict[str, Tensor]) -> None:
         o = self.options
@@ -223,7 +258,10 @@ class Objective(nn.Module):
                 if self._on(name) and name in found:
                     terms[name] = found[name]
         if self._on("shape_prior") and "betas" in params:
-            terms["shape_prior"] = L.shape_prior_loss(params["betas"])
+            mean = self.body_model.vector_default("betas")[: params["betas"].shape[-1]]
+            terms["shape_prior"] = L.shape_prior_loss(
+                params["betas"], mean.to(params["betas"]), self.options.shape_prior_margin
+            )
         if self._on("vertices"):
             gt_params, has = self.ground_truth_params(batch)
             if gt_params:
@@ -273,11 +311,16 @@ class Objective(nn.Module):
         o = self.options
         pair = batch.get("pair_index")
         if o.contrastive_representation == "keypoints":
-            has = (gt3[..., 3] > 0).all(1).float()  # (B,) every keypoint present
-            if "has_keypoints3d" in batch:
-                has = has * batch["has_keypoints3d"].float()
-            z = L.build_representation("keypoints", keypoints3d=posed.keypoints, root=self.root)
-            p = L.build_representation("keypoints", keypoints3d=gt3[..., :3], root=self.root)
+            target, valid = self._contrastive_target(gt3, batch)  # (B, k, 3), (B, k)
+            root = self.root if isinstance(self.root, int) else None
+            ok = valid.any(1) if root is None else valid[:, root] > 0
+            z = L.keypoint_representation(posed.keypoints, self.root, valid=valid)
+            p = L.keypoint_representation(target, self.root, valid=valid)
+            entries = valid[:, :, None].expand(-1, -1, 3).flatten(1)
+            return L.contrastive_loss(
+                z, p, pair, ok.float(), distance=o.contrastive_distance, tau_pos=o.tau_pos,
+                tau_neg=o.tau_neg, valid=entries,
+            )  # fmt: skip
         else:
             group = self._pose_group()
             need = ("gt_global_orient_rotmat", f"gt_{group}_rotmat")
@@ -304,6 +347,24 @@ class Objective(nn.Module):
             z, p, pair, has, distance=o.contrastive_distance, tau_pos=o.tau_pos, tau_neg=o.tau_neg
         )
 
+    def _contrastive_target(self, gt3: Tensor, batch) -> tuple[Tensor, Tensor]:
+        """L_con's keypoint target p and its (B, k) per-joint mask. With the ``params``
+        target, samples whose ground-truth parameters are complete pose them through the body
+        model (every joint valid); the others, and the ``keypoints`` target, use the 3D
+        keypoints where their confidence is positive."""
+        target, valid = gt3[..., :3], (gt3[..., 3] > 0).float()
+        if "has_keypoints3d" in batch:
+            valid = valid * batch["has_keypoints3d"].float()[:, None]
+        if self.options.contrastive_target == "params":
+            gt_params, has = self.ground_truth_params(batch)
+            if gt_params and (has is None or bool((has > 0).any())):
+                with torch.no_grad():
+                    posed = self.pose(gt_params).keypoints
+                use = torch.ones_like(valid[:, 0]) if has is None else (has > 0).float()
+                target = torch.where(use[:, None, None] > 0, posed, target)
+                valid = torch.where(use[:, None] > 0, torch.ones_like(valid), valid)
+        return target, valid
+
     def _pose_group(self) -> str:
         view = _VIEW.get(self.stage)
         names = ("body_pose",) if view is None else self.body_model.part_views[view].param_groups
@@ -322,7 +383,7 @@ class Objective(nn.Module):
 
         out: dict[str, Tensor] = {}
         dev = batch["img"].device
-        with torch.autocast(dev.type, enabled=False):
+        with _full_precision(dev):
             posed = self.pose({k: v.float() for k, v in pred.pred_params.items()})
             gt3 = self.stage_keypoints(batch["gt_keypoints3d"].float())
             valid = gt3[..., 3] > 0  # (B, k)
@@ -352,6 +413,13 @@ class Objective(nn.Module):
         return out
 
 
+def _full_precision(device: torch.device):
+    """Autocast off where the device has autocast (not on 'meta', which the device test uses)."""
+    if torch.amp.is_autocast_available(device.type):
+        return torch.autocast(device.type, enabled=False)
+    return contextlib.nullcontext()
+
+
 def _mean(values, device) -> Tensor:
     return torch.as_tensor(float(values.mean()), device=device)
 
@@ -368,6 +436,21 @@ def _match_labels(labels: Tensor, hw: tuple[int, int]) -> Tensor:
             "the part map must be the head's size or an integer multiple of it"
         )
     return labels[:, fh // 2 :: fh, fw // 2 :: fw]
+
+
+MIN_BOX_KEYPOINTS = 3
+
+
+def _extent_box(uv: Tensor, valid: Tensor | None = None) -> Tensor:
+    """(B, N, 2) points -> (B, 4) xywh of their extent (centre = the extent's centre)."""
+    if valid is None:
+        valid = torch.ones(uv.shape[:2], dtype=torch.bool, device=uv.device)
+    big = torch.finfo(uv.dtype).max / 4
+    lo = torch.where(valid[..., None], uv, torch.full_like(uv, big)).amin(1)
+    hi = torch.where(valid[..., None], uv, torch.full_like(uv, -big)).amax(1)
+    ok = valid.any(1)[:, None]
+    lo, hi = torch.where(ok, lo, torch.zeros_like(lo)), torch.where(ok, hi, torch.zeros_like(hi))
+    return torch.cat((lo, hi - lo), -1)
 
 
 def _rescale_box(box: Tensor, r: float) -> Tensor:

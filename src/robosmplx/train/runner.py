@@ -179,6 +179,45 @@ def build_trainer(cfg: TrainConfig, module, callbacks=(), logger=None):
         raise
 
 
+START_CHECK_SAMPLES = 16
+
+
+def check_starts(cfg: TrainConfig) -> None:
+    """Fail before any data is read when a pretrained start the config names is missing."""
+    from robosmplx.train.stages import missing_backbone_message
+
+    w = cfg.model.backbone_weights
+    if w and not Path(w).is_file():
+        raise CheckpointError(missing_backbone_message(w))
+
+
+def warn_unsupervised(cfg: TrainConfig, datasets, max_samples: int = START_CHECK_SAMPLES) -> list:
+    """Print (stderr) one warning per loss term with a positive weight that none of the train
+    files supervises (checked on a few samples of each, as ``robosmplx data check`` does)."""
+    import sys
+
+    from robosmplx.data.check import supervision, supervision_warnings
+
+    w, o = cfg.loss.weights, cfg.loss.options
+    reports = [supervision(d, w, o, max_samples) for d in datasets]
+    if not reports:
+        return []
+    merged = {
+        "samples": sum(r["samples"] for r in reports),
+        "terms": {
+            name: {
+                "weight": t["weight"],
+                "fraction": max(r["terms"][name]["fraction"] for r in reports),
+            }
+            for name, t in reports[0]["terms"].items()
+        },
+    }
+    lines = supervision_warnings(merged, "data.train")
+    for line in lines:
+        print(f"robosmplx train: warning: {line}", file=sys.stderr)
+    return lines
+
+
 def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
     """Train one stage end to end (resuming when the run folder has a checkpoint)."""
     import lightning as L
@@ -192,12 +231,14 @@ def train(cfg: TrainConfig, callbacks=(), body_model=None) -> TrainResult:
     from robosmplx.train.stages import final_model_path
 
     start = time.time()
+    check_starts(cfg)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     if cfg.trainer.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
     body_model = body_model if body_model is not None else load_body_model(cfg.body_model)
     data = TrainDataModule(cfg, body_model)
     data.setup()
+    warn_unsupervised(cfg, data.train_sets)
     module = TrainModule(cfg, body_model)
     resume = resume_path(cfg)
     history = LossHistory()

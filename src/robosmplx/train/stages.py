@@ -126,6 +126,23 @@ def _check_exists(path: str, what: str) -> str:
     return str(p if p.suffix == ".safetensors" else p.with_suffix(".safetensors"))
 
 
+def missing_backbone_message(path: str) -> str:
+    return (
+        f"{path}: pretrained backbone (model.backbone_weights) not found; weights are never "
+        "downloaded: put the file there (docs/training.md, Pretrained starts) or set "
+        "model.backbone_weights=null to start from random weights"
+    )
+
+
+def load_pretrained_backbone(net: nn.Module, path: str, prefix: str = "") -> None:
+    """``model.backbone_weights``: a published backbone checkpoint into ``net.backbone``."""
+    from robosmplx.models.backbones import load_backbone_weights
+
+    if not Path(path).is_file():
+        raise CheckpointError(missing_backbone_message(path))
+    load_backbone_weights(net.backbone, path, prefix)
+
+
 def build_network(cfg: TrainConfig, body_model) -> nn.Module:
     """The stage's network with its starting weights: ``model.init`` (same architecture), then
     for whole-body ``model.body_init`` (body branch) and ``model.hand`` / ``model.face``
@@ -134,6 +151,8 @@ def build_network(cfg: TrainConfig, body_model) -> nn.Module:
 
     net = build_model(network_config(cfg, body_model))
     m = cfg.model
+    if m.backbone_weights:
+        load_pretrained_backbone(net, m.backbone_weights, m.backbone_prefix)
     if m.init:
         load_weights(net, m.init)
     if m.body_init:
