@@ -80,8 +80,9 @@ def _world(landmarks) -> list:
 def reference(image: np.ndarray) -> dict:
     h, w = image.shape[:2]
     rec: dict = {"size": [w, h]}
-    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1,
-                                enable_segmentation=True, smooth_landmarks=False) as pose:
+    with mp.solutions.pose.Pose(
+        static_image_mode=True, model_complexity=1, enable_segmentation=True, smooth_landmarks=False
+    ) as pose:
         r = pose.process(image)
         if r.pose_landmarks:
             mask = np.asarray(r.segmentation_mask)[::4, ::4] > 0.5
@@ -92,45 +93,74 @@ def reference(image: np.ndarray) -> dict:
                 "mask_shape": list(mask.shape),
                 "mask_bits": base64.b64encode(np.packbits(mask.ravel())).decode(),
             }
-    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2,
-                                  model_complexity=1) as hands:
+    with mp.solutions.hands.Hands(
+        static_image_mode=True, max_num_hands=2, model_complexity=1
+    ) as hands:
         r = hands.process(image)
         rec["hands"] = [
-            {"landmarks": _pts(lm, w, h), "label": hd.classification[0].label,
-             "score": round(float(hd.classification[0].score), 5)}
+            {
+                "landmarks": _pts(lm, w, h),
+                "label": hd.classification[0].label,
+                "score": round(float(hd.classification[0].score), 5),
+            }
             for lm, hd in zip(r.multi_hand_landmarks or [], r.multi_handedness or [])
         ]
     graph = text_format.Parse(POSE_BY_ROI, calculator_pb2.CalculatorGraphConfig())
-    with SolutionBase(graph_config=graph, side_inputs={"model_complexity": 1,
-                                                       "enable_segmentation": False}) as sol:
+    with SolutionBase(
+        graph_config=graph, side_inputs={"model_complexity": 1, "enable_segmentation": False}
+    ) as sol:
         r = sol.process({"image": image})
         if r.landmarks is not None:
             roi = r.roi
             rec["pose_by_roi"] = {
                 "detections": [
-                    {"box_xyxy": [b.xmin * w, b.ymin * h, (b.xmin + b.width) * w,
-                                  (b.ymin + b.height) * h],
-                     "keypoints": [[k.x * w, k.y * h] for k in d.location_data.relative_keypoints],
-                     "score": d.score[0]}
-                    for d in r.detections for b in [d.location_data.relative_bounding_box]],
-                "roi": [roi.x_center * w, roi.y_center * h, roi.width * w, roi.height * h,
-                        roi.rotation],
+                    {
+                        "box_xyxy": [
+                            b.xmin * w,
+                            b.ymin * h,
+                            (b.xmin + b.width) * w,
+                            (b.ymin + b.height) * h,
+                        ],
+                        "keypoints": [
+                            [k.x * w, k.y * h] for k in d.location_data.relative_keypoints
+                        ],
+                        "score": d.score[0],
+                    }
+                    for d in r.detections
+                    for b in [d.location_data.relative_bounding_box]
+                ],
+                "roi": [
+                    roi.x_center * w,
+                    roi.y_center * h,
+                    roi.width * w,
+                    roi.height * h,
+                    roi.rotation,
+                ],
                 "landmarks": _pts(r.landmarks, w, h, vis=True),
                 "auxiliary": _pts(r.aux, w, h),
                 "world": _world(r.world),
             }
     for key, make in (
-        ("hand_tracking", lambda: mp.solutions.hands.Hands(
-            static_image_mode=False, max_num_hands=1, model_complexity=1)),
-        ("face_tracking", lambda: mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False, max_num_faces=1, refine_landmarks=False)),
+        (
+            "hand_tracking",
+            lambda: mp.solutions.hands.Hands(
+                static_image_mode=False, max_num_hands=1, model_complexity=1
+            ),
+        ),
+        (
+            "face_tracking",
+            lambda: mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, max_num_faces=1, refine_landmarks=False
+            ),
+        ),
     ):
         with make() as model:
             frames = []
             for _ in range(2):
                 r = model.process(image)
-                found = r.multi_hand_landmarks if key == "hand_tracking" else (
-                    r.multi_face_landmarks)
+                found = (
+                    r.multi_hand_landmarks if key == "hand_tracking" else (r.multi_face_landmarks)
+                )
                 frames.append(_pts(found[0], w, h) if found else None)
             if all(frames):
                 rec[key] = frames
@@ -150,8 +180,14 @@ def main() -> int:
     for name, src in sources.items():
         image = np.asarray(Image.open(src).convert("RGB"))
         doc["images"][name] = reference(image)
-        print(name, {k: (len(v) if isinstance(v, list) else "yes")
-                     for k, v in doc["images"][name].items() if k != "size"})
+        print(
+            name,
+            {
+                k: (len(v) if isinstance(v, list) else "yes")
+                for k, v in doc["images"][name].items()
+                if k != "size"
+            },
+        )
     a.out.write_text(json.dumps(doc, separators=(",", ":")))
     return 0
 

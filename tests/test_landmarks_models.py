@@ -65,3 +65,35 @@ def test_not_a_wheel_is_a_config_error(tmp_path):
     junk.write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="not a readable wheel"):
         models.extract_models(junk, tmp_path / "m")
+
+
+def test_fetch_command_reports_a_bad_wheel_in_one_line(tmp_path, capsys):
+    from robosmplx.cli import main
+
+    junk = tmp_path / "mediapipe.whl"
+    junk.write_bytes(b"nope")
+    code = main(["landmarks", "fetch", "--from-wheel", str(junk), "--model-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "not a readable wheel" in err
+
+
+def test_download_falls_back_to_another_pythons_wheel(monkeypatch, tmp_path):
+    import subprocess
+
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        if "--python-version" in cmd:  # the model files are the same in every wheel
+            (tmp_path / f"mediapipe-{models.MEDIAPIPE_VERSION}-cp312-x.whl").write_bytes(b"")
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution")
+
+    monkeypatch.setattr(models.subprocess, "run", fake_run)
+    assert models.download_wheel(tmp_path).name.startswith("mediapipe-")
+    assert len(calls) == 2 and "--no-deps" in calls[0]
+    monkeypatch.setattr(models, "_FALLBACK_WHEEL", [])
+    for f in tmp_path.glob("*.whl"):
+        f.unlink()
+    with pytest.raises(ConfigError, match="--from-wheel"):
+        models.download_wheel(tmp_path)

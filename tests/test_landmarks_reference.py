@@ -37,7 +37,7 @@ def _image(name: str) -> np.ndarray:
 def detector():
     from robosmplx.landmarks import LandmarkDetector
 
-    return LandmarkDetector(tiles=())
+    return LandmarkDetector(tiles=(), detection_score=0.5)  # the graph's own threshold
 
 
 def _with(key):

@@ -16,6 +16,7 @@ BENCHES = {
     "depth": "people's depth error with one camera per photo (synthetic groups)",
     "refine": "seconds per photo with landmarks + network + fit, by stage and people",
     "fit": "test-time fitting seconds per photo by people count",
+    "landmarks": "landmark evidence seconds per image and per model",
 }
 
 

@@ -45,6 +45,8 @@ class LandmarkDetector:
         model_dir: str | Path | None = None,
         max_people: int = 20,
         min_score: float = 0.5,
+        detection_score: float = 0.5,
+        faces_as_people: bool = True,
         hands: bool = True,
         face: bool = True,
         segmentation: bool = True,
@@ -57,9 +59,14 @@ class LandmarkDetector:
         self.timings: dict[str, float] = {}
         m = lambda name: _Model(name, folder, self.timings, threads)  # noqa: E731
         self.pose_detector = SsdDetector(
-            m("pose_detector"), 224, (8, 16, 32, 32, 32), 4, (-1.0, 1.0), min_score
+            m("pose_detector"), 224, (8, 16, 32, 32, 32), 4, (-1.0, 1.0), detection_score
         )
         self.pose_landmark = PoseLandmarker(m("pose_landmark"))
+        self.face_detector = None
+        if faces_as_people:
+            self.face_detector = SsdDetector(
+                m("face_detector"), 192, (4,), 6, (-1.0, 1.0), 0.6, interpolated=False
+            )
         if hands:
             self.palm_detector = SsdDetector(
                 m("palm_detector"), 192, (8, 16, 16, 16), 7, (0.0, 1.0), 0.5
@@ -79,7 +86,10 @@ class LandmarkDetector:
         found = self.pose_detector.detect(image)
         if self.tiles:
             for roi in _tiles(w, h, self.tiles):
-                found += self.pose_detector.detect(image, roi)
+                # a tile smaller than the detector's input is upsampled: ask for more evidence
+                upsampled = roi.w < self.pose_detector.size
+                score = max(self.pose_detector.min_score, 0.5) if upsampled else None
+                found += self.pose_detector.detect(image, roi, min_score=score)
         if not found:
             return []
         boxes = np.stack([d.box for d in found])
@@ -129,6 +139,38 @@ class LandmarkDetector:
         if shift > max_shift or _torso(body.landmarks) < 0.1 * body.roi.w:
             return None
         return body
+
+    def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
+        """A second opinion for crowds: faces (full-range face detector, whole image and large
+        tiles) that no body found so far explains each give a body ROI below the face, which
+        must then settle like any detection."""
+        h, w = image.shape[:2]
+        faces = self.face_detector.detect(image)
+        if self.tiles:
+            for roi in _tiles(w, h, self.tiles[:1]):
+                faces += self.face_detector.detect(image, roi)
+        if not faces:
+            return []
+        merged = ops.weighted_nms(np.stack([f.box for f in faces]),
+                                  np.stack([f.keypoints for f in faces]),
+                                  np.array([f.score for f in faces]), 0.3)  # fmt: skip
+        out: list[PoseLandmarks] = []
+        for box, kps, score in merged:
+            size = float(max(box[2] - box[0], box[3] - box[1]))
+            centre = (box[:2] + box[2:]) / 2
+            known = [b.landmarks[0, :2] for b in bodies + out]
+            if any(np.all(np.abs(n - centre) < size) for n in known):
+                continue
+            down = kps[3] - (kps[0] + kps[1]) / 2  # eyes -> mouth
+            down = down / max(float(np.linalg.norm(down)), 1e-6)
+            hip = centre + 3.5 * size * down  # an upright adult: hips 3.5 faces below
+            top = hip - 4.5 * size * down
+            det = Detection(np.concatenate([box[:2], box[2:]]), np.stack([hip, top, hip, top]),
+                            score)  # fmt: skip
+            body = self.settle_body(image, det)
+            if body is not None and np.all(np.abs(body.landmarks[0, :2] - centre) < size):
+                out.append(body)
+        return out
 
     # ---------------------------------------------------------------- parts
     def hand_from_pose(self, image: np.ndarray, body: np.ndarray, side: str) -> PointSet | None:
@@ -211,8 +253,14 @@ class LandmarkDetector:
         """Every person found, in a stable order (left to right by box centre x)."""
         image = _check_image(image)
         h, w = image.shape[:2]
-        settled = (self.settle_body(image, d) for d in self.detect_people(image))
-        bodies = [b for b in settled if b is not None]
+        bodies: list[PoseLandmarks] = []
+        for det in self.detect_people(image):  # best first
+            if not any(_explains(b, det) for b in bodies):
+                body = self.settle_body(image, det)
+                if body is not None:
+                    bodies.append(body)
+        if self.face_detector is not None:
+            bodies += self.bodies_from_faces(image, bodies)
         bodies = dedupe_bodies(bodies)[: self.max_people]
         people = [self._person(image, b) for b in bodies]
         people.sort(key=lambda p: (p.box[0] + p.box[2] / 2, p.box[1]))
@@ -281,15 +329,40 @@ def same_person(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.median(d) < 0.2 or np.median(d[:13]) < 0.1)
 
 
+def seen_on_body(cand: PoseLandmarks, other: PoseLandmarks) -> bool:
+    """Whether most of ``cand``'s visible landmarks (and its nose) lie on ``other``'s
+    silhouette: a person whose visible points are someone else's pixels is the detector
+    seeing a person in a pattern of that body (clothes, a face), not a person. (A person
+    partly hidden behind another has their visible points on their own pixels.)"""
+    seen = cand.landmarks[:25, 3] > 0.5
+    seen[0] = True
+    pts = cand.landmarks[:25][seen, :2]
+    t = ops.apply_affine(other.to_tensor, pts)  # in the other's ROI crop
+    n = other.mask_tensor.shape[0]
+    ij = np.clip(np.floor(t).astype(int), 0, n - 1)
+    inside = (t >= 0).all(1) & (t < n).all(1)
+    on = inside & (other.mask_tensor[ij[:, 1], ij[:, 0]] > 0.5)
+    return bool(on[0]) and float(on.mean()) > 0.8
+
+
 def dedupe_bodies(bodies: list[PoseLandmarks], min_quality: float = 0.0) -> list[PoseLandmarks]:
     """Best first (by :func:`body_quality`), drop a person that is a better one found again."""
     kept: list[PoseLandmarks] = []
     for b in sorted(bodies, key=body_quality, reverse=True):
         if body_quality(b) < min_quality:
             continue
-        if not any(same_person(b.landmarks, k.landmarks) for k in kept):
+        if not any(same_person(b.landmarks, k.landmarks) or seen_on_body(b, k) for k in kept):
             kept.append(b)
     return kept
+
+
+def _explains(body: PoseLandmarks, det: Detection) -> bool:
+    """Whether a settled body already accounts for a detection: its nose lies in the
+    detection's box (the detector's box surrounds the face) grown by half."""
+    lo, hi = det.box[:2], det.box[2:]
+    pad = 0.25 * (hi - lo)
+    nose = body.landmarks[0, :2]
+    return bool(np.all(nose >= lo - pad) and np.all(nose <= hi + pad))
 
 
 def _torso(lm: np.ndarray) -> float:
@@ -298,9 +371,10 @@ def _torso(lm: np.ndarray) -> float:
     return float(np.hypot(*(sh - hip)))
 
 
-def _tiles(w: int, h: int, scales=(0.6, 0.35), min_side: float = 64.0) -> list[Roi]:
+def _tiles(w: int, h: int, scales=(0.6, 0.35), min_side: float = 96.0) -> list[Roi]:
     """Overlapping square tiles for the detector's second pass (small people): per scale, tiles
-    of that fraction of the short side, overlapping by half, none smaller than ``min_side``."""
+    of that fraction of the short side, overlapping by half; none smaller than the detector's
+    input (``min_side``): upsampled tiles make it see people in patterns."""
     out = []
     for scale in scales:
         side = scale * min(w, h)

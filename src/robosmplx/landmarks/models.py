@@ -161,19 +161,27 @@ def extract_models(wheel: str | Path, model_dir: str | Path | None = None) -> Pa
     return folder
 
 
+# Any wheel of the release holds the same model files: where pip finds none for this
+# interpreter (e.g. a Python newer than the release), one for CPython 3.12 on Linux is taken.
+_FALLBACK_WHEEL = ["--python-version", "3.12", "--implementation", "cp", "--abi", "cp312",
+                   "--platform", "manylinux_2_28_x86_64"]  # fmt: skip
+
+
 def download_wheel(dest: str | Path) -> Path:
-    """``pip download --no-deps mediapipe==VERSION`` for this interpreter into ``dest``."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           f"mediapipe=={MEDIAPIPE_VERSION}", "-d", str(dest)]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wheels = sorted(Path(dest).glob(f"mediapipe-{MEDIAPIPE_VERSION}-*.whl"))
-    if proc.returncode != 0 or not wheels:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ConfigError(
-            f"pip could not download mediapipe=={MEDIAPIPE_VERSION} ({tail[0]}); on an offline "
-            "machine copy the wheel over and run robosmplx landmarks fetch --from-wheel FILE"
-        )
-    return wheels[0]
+    """``pip download --no-deps mediapipe==VERSION`` into ``dest`` (never installed)."""
+    base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            f"mediapipe=={MEDIAPIPE_VERSION}", "-d", str(dest)]  # fmt: skip
+    proc = None
+    for extra in ([], _FALLBACK_WHEEL):
+        proc = subprocess.run(base + extra, capture_output=True, text=True)
+        wheels = sorted(Path(dest).glob(f"mediapipe-{MEDIAPIPE_VERSION}-*.whl"))
+        if proc.returncode == 0 and wheels:
+            return wheels[0]
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    raise ConfigError(
+        f"pip could not download mediapipe=={MEDIAPIPE_VERSION} ({tail[0]}); on an offline "
+        "machine copy the wheel over and run robosmplx landmarks fetch --from-wheel FILE"
+    )
 
 
 def fetch_models(
