@@ -44,3 +44,17 @@ def test_no_people_is_an_empty_result(anny_small):
     start, transl = rest_start(anny_small, 0)
     res = fit_people(anny_small, start, transl, torch.eye(3), [], (64, 64))
     assert res.ok == [] and res.transl.shape == (0, 3)
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+    from robosmplx.config import from_dict
+    from robosmplx.errors import ConfigError
+
+    cfg = from_dict(FitConfig, {"steps": 10, "weights": {"body3d": 0.5}})
+    assert cfg.steps == 10 and cfg.weights.body3d == 0.5
+    with pytest.raises(ConfigError):
+        from_dict(FitConfig, {"weights": {"body_3d": 0.5}})
+    with pytest.raises(ConfigError, match="lr_vectors"):
+        FitConfig(lr_vectors=0.0)
+    with pytest.raises(ConfigError, match="weights"):
+        from_dict(FitConfig, {"weights": {"silhouette": -1.0}})

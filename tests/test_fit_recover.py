@@ -51,3 +51,18 @@ def test_parameters_come_back_in_the_body_models_format(anny_small):
     assert set(res.params) == expected
     out = anny_small(**res.params)  # the model takes them as they are
     assert torch.isfinite(out.vertices).all()
+
+
+def test_body_landmarks_alone_suffice(anny_small):
+    """No world landmarks, hands, face or mask: the 2D body landmarks still pull the fit in."""
+    syn = synthetic_people(anny_small, n=1, seed=4, masks=False, max_yaw_deg=20.0)
+    ev = syn.evidence[0]
+    ev.body3d, ev.hands, ev.face2d = None, {}, None
+    start, transl = rest_start(anny_small, 1)
+    res = fit_people(anny_small, start, transl, syn.K, syn.evidence, syn.image_size, FAST)
+    before = pa_mpjpe_mm(anny_small, start, syn.params)
+    after = pa_mpjpe_mm(anny_small, res.params, syn.params)
+    print(f"PA-MPJPE from 2D only: {before.tolist()} -> {after.tolist()} mm")
+    assert res.ok == [True] and res.losses[0]["body3d"] == 0.0
+    assert res.losses[0]["body2d"] < 0.5 * res.losses_before[0]["body2d"]
+    assert float(after[0]) < float(before[0])

@@ -47,13 +47,15 @@ class FitConfig:
     model is moved rigidly); ``steps``: every group; the silhouette joins for the last
     ``silhouette_steps`` of them, rendered at ``silhouette_size`` px around the person box.
     ``proxy``: fit Anny on its small topology (same skeleton and parameters, 11x fewer
-    vertices) and return parameters for the model given."""
+    vertices) and return parameters for the model given. ``threads``: the fit's tensors are
+    small, so extra CPU threads mostly add synchronisation (see docs/fitting.md)."""
 
     steps: int = 24
     rigid_steps: int = 20
     lr: float = 0.03
     lr_rigid: float = 0.05
     lr_transl: float = 0.02
+    lr_vectors: float = 0.06  # betas and expression
     lr_final: float = 0.1  # the learning rates decay to this share (cosine) over ``steps``
     weights: FitWeights = field(default_factory=FitWeights)
     robust_sigma: float = 0.1  # Geman-McClure scale of body residuals, in person-box sizes
@@ -68,24 +70,22 @@ class FitConfig:
     orient_from_3d: bool = True  # start the orientation from the world landmarks (Kabsch)
     limbs_from_3d: bool = True  # then turn the limbs along them (fit/kinematics.py)
     proxy: bool = True
+    threads: int | None = 1  # torch CPU threads during the fit (restored after); None: as set
     diverged_ratio: float = 1.5  # final 2D term above ratio x initial: the fit failed
 
     def __post_init__(self):
         for name in ("steps", "rigid_steps", "silhouette_steps", "min_landmarks"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fit config: {name} must be >= 0, got {getattr(self, name)}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"fit config: threads must be >= 1 or null, got {self.threads}")
         if self.silhouette_size < 8:
             raise ConfigError(
                 f"fit config: silhouette_size must be >= 8, got {self.silhouette_size}"
             )
-        for name in (
-            "lr",
-            "lr_rigid",
-            "lr_transl",
-            "robust_sigma",
-            "robust_sigma_parts",
-            "robust_sigma_3d",
-        ):
+        positive = ("lr", "lr_rigid", "lr_transl", "lr_vectors", "lr_final", "robust_sigma",
+                    "robust_sigma_parts", "robust_sigma_3d", "silhouette_sigma", "diverged_ratio")  # fmt: skip
+        for name in positive:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"fit config: {name} must be positive, got {getattr(self, name)}")
         bad = [k for k, v in self.weights.as_dict().items() if v < 0]

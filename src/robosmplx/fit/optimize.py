@@ -189,7 +189,8 @@ class _State:
         for v in (self.d_go, self.t, *self.theta.values(), *self.vec.values()):
             v.requires_grad_(True)
         return [
-            {"params": [self.d_go, *self.theta.values(), *self.vec.values()], "lr": cfg.lr},
+            {"params": [self.d_go, *self.theta.values()], "lr": cfg.lr},
+            {"params": list(self.vec.values()), "lr": cfg.lr_vectors},
             {"params": [self.t], "lr": cfg.lr_transl},
         ]
 
@@ -264,7 +265,10 @@ def fit_people(
     K = K.to(device=transl0.device, dtype=dtype)
     K = (K if K.dim() == 3 else K[None]).expand(b, 3, 3)
     weights = config.weights.as_dict()
+    threads = torch.get_num_threads()
     try:
+        if config.threads is not None and config.threads != threads:
+            torch.set_num_threads(config.threads)
         with torch.enable_grad():
             state, before, after, notes = _optimise(body, canon, transl0, K, evidence, config)
     except RoboSMPLXError:
@@ -278,6 +282,9 @@ def fit_people(
         nan = {k: float("nan") for k in (*TERMS, "total")}
         return FitResult(canon, transl0, [dict(nan) for _ in range(b)], [False] * b,
                          time.perf_counter() - start, [dict(nan) for _ in range(b)], [note] * b)  # fmt: skip
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
     ok = [n is None for n in notes]
     keep = torch.tensor(ok, device=transl0.device)
     with torch.no_grad():
@@ -356,13 +363,15 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
 
 
 def _limb_stage(state: _State, prob: _Problem) -> None:
-    """Turn the limbs along the world landmarks (:mod:`robosmplx.fit.kinematics`), kept for the
-    people whose 2D + world error drops."""
+    """Turn the limbs along the world landmarks (:mod:`robosmplx.fit.kinematics`); with joint
+    limits also a copy with the elbows and knees clipped back into their range. Per person
+    the candidate (or the start) with the lowest 2D + world + limits error is kept."""
     chain = body_chain(state.model)
     if chain is None or "body_pose" not in state.theta:
         return
     g = prob.corr.groups["body"]
     w = prob.cfg.weights
+    limits = prob.limits.get("body_pose")
 
     def run(rot: Tensor):
         p = state.params()
@@ -373,17 +382,25 @@ def _limb_stage(state: _State, prob: _Problem) -> None:
     def error(rot: Tensor) -> Tensor:
         kps, verts = run(rot)
         pts = gather_points(kps, verts, g) + state.t[:, None]
-        return w.body2d * prob.body2d(pts) + w.body3d * prob.body3d(pts)
+        e = w.body2d * prob.body2d(pts) + w.body3d * prob.body3d(pts)
+        if limits is not None:
+            e = e + w.limits * limits.penalty(matrix_to_axis_angle(rot))
+        return e
 
     with torch.no_grad():
-        rot = axis_angle_to_matrix(state.theta["body_pose"])
+        start = state.theta["body_pose"]
+        rot = axis_angle_to_matrix(start)
         conf = prob.ev.body2d[..., 2] * prob.ev.has3d[:, None]  # (B, 33)
         new = turn_limbs(chain, lambda r: run(r)[0], state.orientation(), rot, prob.ev.body3d, conf)
-        better = error(new) < error(rot)
-        theta = torch.where(
-            better[:, None, None], matrix_to_axis_angle(new), state.theta["body_pose"]
-        )
-        state.theta["body_pose"] = theta
+        cands = [start, matrix_to_axis_angle(new)]
+        if limits is not None:  # a turn may leave a hinge's range
+            hinges = sorted({row[0] for level in chain.levels[1:] for row in level})
+            clipped = cands[1].clone()
+            clipped[:, hinges] = limits.clip(cands[1])[:, hinges]
+            cands.append(clipped)
+        errors = torch.stack([error(axis_angle_to_matrix(c)) for c in cands])  # (C, B)
+        best = errors.argmin(0)  # (B,)
+        state.theta["body_pose"] = torch.stack(cands)[best, torch.arange(len(best))]
 
 
 def _cosine(step: int, steps: int, final: float) -> float:

@@ -131,6 +131,14 @@ class LimitTable:
         over = torch.relu(self.lo.to(c.dtype) - c) + torch.relu(c - self.hi.to(c.dtype))
         return over.square().sum(-1).mean(-1)
 
+    def clip(self, rotvec: Tensor) -> Tensor:
+        """(B, N, 3) rotation vectors moved into the boxes (component-wise in joint frames)."""
+        m = self.mirror.to(rotvec.dtype)
+        f = self.frames.to(rotvec.dtype)
+        c = torch.einsum("nji,bnj->bni", f, rotvec * m)
+        c = torch.maximum(torch.minimum(c, self.hi.to(c.dtype)), self.lo.to(c.dtype))
+        return torch.einsum("nij,bnj->bni", f, c) * m
+
 
 def _table(lim) -> LimitTable:
     mirror = np.where(lim.is_right[:, None], np.array([1.0, -1.0, -1.0]), 1.0)
