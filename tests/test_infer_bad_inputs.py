@@ -73,7 +73,8 @@ def test_bad_files_fail_one_line_each_others_go_on(ckpt, tmp_path, capsys):
 def test_broken_video_frames_are_skipped(ckpt, tmp_path, capsys):
     clip = break_frame(write_clip(tmp_path / "c.avi", frames=5), tmp_path / "broken.avi", 2)
     code, stdout, _ = run_cli(
-        ["predict", "--refine", "none", str(clip), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         str(clip), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--rounds", "1", "--no-render", "--json"],
         capsys,
     )  # fmt: skip
@@ -92,7 +93,8 @@ def test_nobody_rule(ckpt, tmp_path, capsys):
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((96, 128, 3), 127, np.uint8)).save(blank)
     code, stdout, _ = run_cli(
-        ["predict", "--refine", "none", str(blank), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         str(blank), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--rounds", "1", "--min-score", "0.999", "--json"],
         capsys,
     )  # fmt: skip
@@ -158,7 +160,8 @@ def test_bad_box_files(ckpt, tmp_path, capsys):
             load_boxes(tmp_path / name)
     img = str(example_png(tmp_path / "a.png", 0, 64))
     code, _, err = run_cli(
-        ["predict", "--refine", "none", img, "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         img, "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--boxes", str(tmp_path / "neg.json")],
         capsys,
     )  # fmt: skip

@@ -34,7 +34,8 @@ def test_bundled_examples_are_small_and_consistent(anny_small):
 def test_demo_runs_and_reports_errors(tmp_path, capsys):
     ckpt = small_checkpoint(tmp_path)
     out = tmp_path / "demo"
-    code = main(["demo", "--refine", "none", "--checkpoint", str(ckpt), "--out", str(out), "--rounds", "1",
+    code = main(["demo", "--refine", "none",
+                 "--checkpoint", str(ckpt), "--out", str(out), "--rounds", "1",
                  "--mesh-format", "none", "--json"])  # fmt: skip
     assert code == 0
     rep = json.loads(capsys.readouterr().out)

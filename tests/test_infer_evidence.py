@@ -21,7 +21,10 @@ def person(x0, y0, w, h, hands=("left",), face=True) -> PersonEvidence:
     """Stand-in evidence: body points spread over the box, hands and face points in it."""
     rng = np.random.default_rng(int(x0))
     pts = np.column_stack((rng.uniform(x0, x0 + w, 33), rng.uniform(y0, y0 + h, 33), np.ones(33)))
-    hand = {s: np.column_stack((np.linspace(x0, x0 + 10, 21), np.linspace(y0 + h / 2, y0 + h / 2 + 10, 21), np.ones(21))) for s in hands}  # fmt: skip
+    line = np.column_stack(
+        (np.linspace(x0, x0 + 10, 21), np.linspace(y0 + h / 2, y0 + h / 2 + 10, 21), np.ones(21))
+    )
+    hand = {s: line for s in hands}
     face2d = np.column_stack(
         (np.full(468, x0 + w / 2), np.linspace(y0, y0 + 12, 468), np.ones(468))
     )
@@ -35,7 +38,8 @@ def test_refine_modes(monkeypatch):
     import robosmplx.landmarks as L
 
     monkeypatch.setattr(L, "landmarks_available", lambda: "pip install robosmplx[landmarks]")
-    assert E.resolve_refine("auto") == ("none", "no landmark refinement: pip install robosmplx[landmarks]")  # fmt: skip
+    note = "no landmark refinement: pip install robosmplx[landmarks]"
+    assert E.resolve_refine("auto") == ("none", note)
     assert E.resolve_refine("none") == ("none", None)
     with pytest.raises(ConfigError, match="landmarks"):
         E.resolve_refine("landmarks")

@@ -120,7 +120,8 @@ def test_cli_writes_consistent_files(predictor, ckpt, tmp_path, capsys):
     img = example_png(tmp_path / "in" / "person.png", 3, 160)
     out = tmp_path / "out"
     code = main([
-        "predict", "--refine", "none", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1",
+        "predict", "--refine", "none",
+        str(img), "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1",
         "--mesh-format", "obj", "ply", "glb", "--json",
     ])  # fmt: skip
     assert code == 0
@@ -175,7 +176,8 @@ def test_cli_boxes_several_people(predictor, ckpt, tmp_path, capsys):
     )
     boxes.write_text(json.dumps(doc))
     code = main([
-        "predict", "--refine", "none", str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        "predict", "--refine", "none",
+        str(img), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
         "--boxes", str(boxes), "--mesh-format", "none", "--json",
     ])  # fmt: skip
     assert code == 0
@@ -229,7 +231,8 @@ def test_one_camera_per_photo_and_camera_frame_meshes(predictor, ckpt, tmp_path,
     boxes.write_text(json.dumps({"pair.png": [[30, 10, 100, 140], [190, 10, 100, 140]]}))
     out = tmp_path / "out"
     code = main([
-        "predict", "--refine", "none", str(img), "--out", str(out), "--checkpoint", str(ckpt), "--boxes", str(boxes),
+        "predict", "--refine", "none",
+        str(img), "--out", str(out), "--checkpoint", str(ckpt), "--boxes", str(boxes),
         "--camera", "camera", "--focal", "300", "--no-render", "--json",
     ])  # fmt: skip
     assert code == 0
