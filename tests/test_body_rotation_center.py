@@ -18,7 +18,7 @@ def test_rotation_center_anny(anny_small):
 
 def test_rotation_center_smplx_standin(tmp_path):
     from robosmplx.body import load_body_model
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     write_standin_model_files(tmp_path, names=("smplx",))
     model = load_body_model("smplx", model_dir=tmp_path)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from robosmplx.body.smplx_family import check_model_files, load_smplx_family
-from robosmplx.body.standin import write_standin_model_files
 from robosmplx.errors import ModelFileError, ShapeError
+from support.standin import write_standin_model_files
 
 URLS = {
     "smplx": "https://smpl-x.is.tue.mpg.de",

@@ -6,7 +6,7 @@ import torch
 from robosmplx.body import available_body_models, load_body_model
 from robosmplx.body.parts import BODY_PARTS, FACE_PARTS, HAND_PARTS
 from robosmplx.body.smplx_family import load_smplx_family
-from robosmplx.body.standin import write_standin_model_files
+from support.standin import write_standin_model_files
 
 # Hand4Whole's published source indices of its 137 whole-body points in smplx's joint output
 # (55 joints, 21 extra vertices, 51 + 17 landmarks).

@@ -7,8 +7,8 @@ import smplx
 import torch
 
 from robosmplx.body.smplx_family import load_smplx_family
-from robosmplx.body.standin import write_standin_model_files
 from robosmplx.geometry.rotations import axis_angle_to_matrix
+from support.standin import write_standin_model_files
 
 B = 3
 # smplx's order of the extra keypoint vertices it appends to the SMPL-X / SMPL joints.

@@ -17,7 +17,7 @@ def test_info_json_reports_both_families(capsys, monkeypatch):
 
 
 def test_info_with_standin_files(tmp_path, capsys):
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     write_standin_model_files(tmp_path, names=("smplx",))
     assert main(["info", "--json", "--model-dir", str(tmp_path), "--body", "smplx"]) == 0

@@ -278,8 +278,8 @@ def test_face_scan_rmse(tmp_path):
     from torch.utils.data import DataLoader
 
     from robosmplx.body import load_body_model
-    from robosmplx.body.standin import write_standin_model_files
     from robosmplx.eval.official import FG2018_LANDMARKS
+    from support.standin import write_standin_model_files
 
     models = tmp_path / "models"
     write_standin_model_files(models, ("flame",))

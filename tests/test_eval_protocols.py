@@ -132,22 +132,21 @@ def test_hands_is_the_mean_of_both_hands(anny_small):
     np.testing.assert_allclose(s["rhand"]["pve"], 0.0, atol=1e-4)
 
 
-def test_network_needs(anny_small):
-    from robosmplx.eval.compat import (
-        network_crop_size,
-        network_groups,
-        network_task,
-        source_to_body,
-    )
+def test_network_configs_answer_for_themselves(anny_small):
+    from robosmplx.geometry.pixels import resize_affine
     from robosmplx.models import preset_config
 
-    a = source_to_body(2, 128, 64)[0].double()  # (2, 3)
-    corners = torch.tensor([[-0.5, -0.5, 1.0], [127.5, 127.5, 1.0]], dtype=torch.float64)
-    assert torch.allclose(corners @ a.T, torch.tensor([[-0.5, -0.5], [63.5, 63.5]]).double())
+    a = resize_affine(64 / 128)  # (2, 3) source px -> body-crop px
+    corners = np.array([[-0.5, -0.5, 1.0], [127.5, 127.5, 1.0]])
+    np.testing.assert_allclose(corners @ a.T, [[-0.5, -0.5], [63.5, 63.5]])
     wb = preset_config("small", anny_small)
-    assert network_task("wholebody", wb) == "wholebody"
-    assert network_crop_size("wholebody", wb) == 2 * wb.body.input_size
-    assert {g.name for g in network_groups("wholebody", wb)} == set(anny_small.spec.names)
+    assert wb.task == "wholebody"
+    assert wb.crop_size == wb.source_size == 2 * wb.body.input_size
+    assert {g.name for g in wb.predicted_groups} == set(anny_small.spec.names)
+    assert wb.body_model_problems(anny_small) == []
     hand = preset_config("small-hand", anny_small)
-    assert network_task("subnetwork", hand) == "hand"
-    assert "right_hand_pose" in {g.name for g in network_groups("subnetwork", hand)}
+    assert hand.task == "hand" and hand.crop_size == hand.input_size
+    assert "right_hand_pose" in {g.name for g in hand.predicted_groups}
+    assert hand.body_model_problems(anny_small) == []
+    hmr = preset_config("hmr-small", anny_small)
+    assert hmr.task == "body" and hmr.body_model_problems(anny_small) == []

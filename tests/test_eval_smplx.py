@@ -19,7 +19,7 @@ BENCH = Path(__file__).parent / "data" / "tiny_bench" / "humandata.npz"
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     d = tmp_path_factory.mktemp("models")
     write_standin_model_files(d, ("smplx", "smpl"))
@@ -161,7 +161,7 @@ def test_ehf_scores_the_aligned_meshes_as_hand4whole(tmp_path, model_dir, smplx_
 
 def _gendered_smpl(model_dir: Path) -> None:
     """SMPL_MALE = the neutral stand-in, SMPL_FEMALE = another one (other shape space)."""
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     folder = model_dir / "smpl"
     shutil.copy(folder / "SMPL_NEUTRAL.pkl", folder / "SMPL_MALE.pkl")

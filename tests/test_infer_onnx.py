@@ -10,7 +10,7 @@ import torch
 from infer_support import small_checkpoint
 from robosmplx.cli import main
 from robosmplx.errors import RoboSMPLXError
-from robosmplx.infer.cropping import source_to_body_affine
+from robosmplx.geometry.pixels import resize_affine
 from robosmplx.infer.onnx_export import SourceCropNetwork
 from robosmplx.models import load_model
 
@@ -24,7 +24,7 @@ def test_wrapper_equals_network_forward(ckpt):
     net = load_model(ckpt).eval()
     wrap = SourceCropNetwork(net).eval()
     x = torch.randn(2, 3, wrap.source_size, wrap.source_size)
-    aff = source_to_body_affine(wrap.source_size, wrap.body_size).expand(2, 2, 3)
+    aff = torch.tensor(resize_affine(wrap.body_size / wrap.source_size)).float().expand(2, 2, 3)
     with torch.no_grad():
         body = torch.nn.functional.interpolate(x, size=(wrap.body_size,) * 2, mode="area")
         ref = net(x, aff, body_img=body)

@@ -12,6 +12,7 @@ import torch
 from robosmplx.data.crop import scale_shift_affine, warp_image
 from robosmplx.errors import CheckpointError, ConfigError, InputError
 from robosmplx.geometry.camera import project
+from robosmplx.geometry.pixels import resize_affine, scale_intrinsics, scale_pixels
 from robosmplx.infer import cropping as C
 
 
@@ -51,9 +52,12 @@ def test_crop_camera_reprojects_the_crop_projection():
 
 def test_scaling_helpers():
     k = np.array([[100.0, 0, 49.5], [0, 100.0, 29.5], [0, 0, 1]])
-    k2 = C.scale_intrinsics(k, 0.5)
+    k2 = scale_intrinsics(k, 0.5)
     assert np.allclose(k2, [[50, 0, 24.5], [0, 50, 14.5], [0, 0, 1]])
-    assert np.allclose(C.scale_pixels(np.array([0.0, 9.0]), 2.0), [0.5, 18.5])
+    assert torch.allclose(scale_intrinsics(torch.tensor(k), 0.5), torch.tensor(k2))
+    assert np.allclose(scale_pixels(np.array([0.0, 9.0]), 2.0), [0.5, 18.5])
+    a = resize_affine(2.0)  # the same map as a (2, 3) affine
+    assert np.allclose(a @ [0.0, 9.0, 1.0], [0.5, 18.5])
     box = C.crop_boxes_to_image(
         torch.tensor([[0.0, 0.0, 64.0, 32.0]]), torch.tensor([[10.0, 20.0, 128.0, 128.0]]), 64
     )

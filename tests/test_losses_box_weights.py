@@ -65,5 +65,5 @@ def test_weights_are_frozen_and_load_from_config_dicts():
         LossWeights(proj=-1.0)
     with pytest.raises(ConfigError, match="not one of"):
         from_dict(LossOptions, {"rotation_kind": "quaternion"})
-    with pytest.raises(ConfigError, match="unknown training stage"):
+    with pytest.raises(ConfigError, match="unknown stage"):
         stage_losses("feet")

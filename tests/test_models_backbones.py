@@ -1,10 +1,19 @@
 """Backbones: feature shapes, published sizes, strict local weight loading."""
 
+import json
+import math
+from pathlib import Path
+
 import pytest
 import torch
 
 from robosmplx.errors import CheckpointError, ConfigError
-from robosmplx.models.backbones import Backbone, BackboneConfig, load_backbone_weights
+from robosmplx.models.backbones import (
+    Backbone,
+    BackboneConfig,
+    load_backbone_weights,
+    load_trunk_state,
+)
 
 
 def _params(m):
@@ -103,3 +112,33 @@ def test_weights_mismatch_is_reported(tmp_path):
 def test_missing_weights_file(tmp_path):
     with pytest.raises(CheckpointError, match="never downloaded"):
         Backbone(BackboneConfig("resnet18", 0.25, 64, 8, weights=str(tmp_path / "none.pth")))
+
+
+LAYOUTS = Path(__file__).parent / "data" / "backbone_layouts.json"
+PUBLISHED_PARAMS = {"drn_d_54": 35_809_176, "resnet50": 25_557_032}  # with the classifier
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [BackboneConfig("drn_d_54"), BackboneConfig("resnet50", out_channels=2048, output_stride=32)],
+    ids=lambda c: c.name,
+)
+def test_published_layout_loads_into_the_trunk(cfg):
+    """The key names and shapes of the published checkpoints (fyu/drn DRN-D-54, torchvision
+    ResNet-50; tests/data/backbone_layouts.json) load strictly into the trunk."""
+    layout = json.loads(LAYOUTS.read_text())[cfg.name]["keys"]
+    counted = [k for k in layout if not k.endswith(("running_mean", "running_var"))]
+    assert sum(math.prod(layout[k]) for k in counted) == PUBLISHED_PARAMS[cfg.name]
+    marker = 0.5
+    # stride-0 views: the whole checkpoint at the cost of one number per tensor
+    state = {k: torch.full((), marker).expand(shape) for k, shape in layout.items()}
+    backbone = Backbone(cfg)
+    load_trunk_state(backbone, state, source=cfg.name)
+    loaded = backbone.trunk.state_dict()
+    for k in layout:
+        if not k.startswith("fc."):
+            assert bool((loaded[k] == marker).all()), k
+    bad = dict(state)
+    del bad[counted[3]]
+    with pytest.raises(CheckpointError, match=r"missing keys \(1\)"):
+        load_trunk_state(Backbone(cfg), bad, source=cfg.name)

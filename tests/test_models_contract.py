@@ -50,16 +50,22 @@ def _shrink(cfg):
             body=dataclasses.replace(cfg.body, input_size=SIZE),
             hand=dataclasses.replace(cfg.hand, input_size=SIZE),
             face=dataclasses.replace(cfg.face, input_size=SIZE),
+            source_size=None,  # twice the new body crop
         )
     return dataclasses.replace(cfg, input_size=SIZE)
 
 
 def _inputs(model, batch=2):
-    if model.kind == "wholebody":
-        k = 0.5  # a 128 source image mapped onto the 64 body crop
-        affine = torch.tensor([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])
-        return torch.randn(batch, 3, 2 * SIZE, 2 * SIZE), affine.expand(batch, 2, 3)
-    return (torch.randn(batch, 3, SIZE, SIZE),)
+    """Crops of the size the config names (whole-body: its 128 source for the 64 body crop)."""
+    size = model.config.crop_size
+    assert size == (2 * SIZE if model.kind == "wholebody" else SIZE)
+    return torch.randn(batch, 3, size, size)
+
+
+def _heatmaps(sub, b: int) -> tuple:
+    """(B, J, D, h, w): a subnetwork's Localization Module logits at its backbone's stride."""
+    side = SIZE // sub.backbone.output_stride
+    return (b, sub.num_joints, sub.heatmap_depth, side, side)
 
 
 def _expected_shapes(cfg, sig: BodySignature, b: int) -> dict[str, tuple]:
@@ -78,6 +84,7 @@ def _expected_shapes(cfg, sig: BodySignature, b: int) -> dict[str, tuple]:
                 "pred_cam": (b, 3),
                 "pred_joints_hm": (b, sig.num_keypoints, 3),
                 "pred_segm_logits": (b, sig.part_counts["body"] + 1, SIZE // 4, SIZE // 4),
+                "pred_heatmaps": _heatmaps(cfg.body, b),
             }
         )
         for box in ("lhand", "rhand", "face"):
@@ -90,12 +97,14 @@ def _expected_shapes(cfg, sig: BodySignature, b: int) -> dict[str, tuple]:
             out[f"parts.{view}.pred_joints_hm"] = (b, len(sig.part_keypoints[view]), 3)
             p1 = sig.part_counts[part] + 1
             out[f"parts.{view}.pred_segm_logits"] = (b, p1, SIZE // 4, SIZE // 4)
+            out[f"parts.{view}.pred_heatmaps"] = _heatmaps(getattr(cfg, part), b)
         return out
     out = {f"pred_params.{key(g)}": group_shape(g) for g in cfg.groups}
     out["pred_cam"] = (b, 3)
     if hasattr(cfg, "num_joints"):
         out["pred_joints_hm"] = (b, cfg.num_joints, 3)
         out["pred_segm_logits"] = (b, cfg.num_parts + 1, SIZE // 4, SIZE // 4)
+        out["pred_heatmaps"] = _heatmaps(cfg, b)
         out.update({f"pred_params.{key(g)}": group_shape(g) for g in cfg.global_groups})
     return out
 
@@ -103,7 +112,7 @@ def _expected_shapes(cfg, sig: BodySignature, b: int) -> dict[str, tuple]:
 def _check(model, sig):
     b = 2
     model.train()
-    pred = model(*_inputs(model, b))
+    pred = model.forward_source(_inputs(model, b))
     assert type(pred) is Prediction
     tensors = pred.tensors()
     assert {k: tuple(v.shape) for k, v in tensors.items()} == _expected_shapes(model.config, sig, b)
@@ -117,7 +126,7 @@ def _check(model, sig):
     assert not no_grad, f"parameters without gradient: {no_grad[:5]}"
     model.eval()
     with torch.no_grad():
-        pred_eval = model(*_inputs(model, 1))
+        pred_eval = model.forward_source(_inputs(model, 1))
     assert type(pred_eval) is Prediction
     assert set(pred_eval.tensors()) == set(tensors)
 

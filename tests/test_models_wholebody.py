@@ -8,7 +8,14 @@ import torch
 from robosmplx.errors import CheckpointError
 from robosmplx.geometry.camera import pixels_to_ndc
 from robosmplx.geometry.rotations import mirror_rotation
-from robosmplx.models import SubNetwork, build_model, preset_config, save_model, smplx_signature
+from robosmplx.models import (
+    SubNetwork,
+    build_model,
+    load_model,
+    preset_config,
+    save_model,
+    smplx_signature,
+)
 from robosmplx.models.roi import roi_crop
 
 S = 64
@@ -23,6 +30,7 @@ def net():
         body=dataclasses.replace(cfg.body, input_size=S),
         hand=dataclasses.replace(cfg.hand, input_size=S),
         face=dataclasses.replace(cfg.face, input_size=S),
+        source_size=None,  # twice the body crop: 128
     )
     torch.manual_seed(0)
     return build_model(cfg).eval()
@@ -111,7 +119,7 @@ def test_swap_in_trained_parts(net, tmp_path):
     hand = SubNetwork(dataclasses.replace(net.config.hand, with_global=True))  # part-only trained
     face = SubNetwork(dataclasses.replace(net.config.face, with_global=True))
     path = save_model(face, tmp_path / "face")
-    wb.swap_in(hand_state=hand, face_state=path)
+    wb.swap_in(hand_state=hand, face_state=load_model(path))
     for k, v in wb.hand.state_dict().items():
         assert torch.equal(v, hand.state_dict()[k]), k
     for k, v in wb.face.state_dict().items():

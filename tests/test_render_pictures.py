@@ -131,7 +131,7 @@ def test_body_pictures_anny(anny_small):
 
 def test_body_pictures_smplx_standin(tmp_path):
     from robosmplx.body.smplx_family import load_smplx_family
-    from robosmplx.body.standin import write_standin_smplx
+    from support.standin import write_standin_smplx
 
     write_standin_smplx(tmp_path)
     check_body_pictures(*body_picture(load_smplx_family("smplx", tmp_path)))

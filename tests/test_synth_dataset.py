@@ -175,8 +175,8 @@ def test_two_workers_give_the_same_dataset(datasets, tmp_path):
 
 
 def test_smplx_family_dataset(tmp_path):
-    standin = pytest.importorskip("robosmplx.body.standin")
     from robosmplx.body import load_body_model
+    from support import standin
 
     standin.write_standin_smplx(tmp_path / "models")
     cfg = SynthConfig(task="body", size=64, seed=1, body_model="smplx")

@@ -71,10 +71,10 @@ def test_close_up_sees_the_target_from_outside_the_body(anny_small):
 
 
 def test_retarget_to_smplx_standin_matches_directions(tmp_path):
-    standin = pytest.importorskip("robosmplx.body.standin")
     from robosmplx.body import load_body_model
     from robosmplx.synth.people import ModelTables
     from robosmplx.synth.pose import sample_pose
+    from support import standin
 
     standin.write_standin_smplx(tmp_path)
     smplx = load_body_model("smplx", model_dir=tmp_path)

@@ -244,3 +244,17 @@ def test_body_frame_keypoints_ignore_a_wrong_orientation(anny_small):
     _, hp, hb = _perfect(anny_small, "hand")
     with pytest.raises(ConfigError, match="keypoints3d_local"):
         hand(hp, hb)
+
+
+def test_validation_metrics_known_answers(anny_small):
+    from robosmplx.train.validation import validation_metrics
+
+    obj, pred, batch = _perfect(anny_small)
+    m = validation_metrics(obj, pred, batch)
+    assert set(m) == {"mpjpe", "pa_mpjpe", "pve"}
+    assert all(float(v) < 1e-3 for v in m.values()), m
+    moved = dict(batch, gt_keypoints3d=batch["gt_keypoints3d"].clone())
+    moved["gt_keypoints3d"][..., 0] += 0.01  # every keypoint 10 mm to the side
+    assert float(validation_metrics(obj, pred, moved)["mpjpe"]) < 1e-3  # root-aligned
+    moved["gt_keypoints3d"][:, 1:, 1] += 0.01  # all but the root 10 mm lower
+    assert float(validation_metrics(obj, pred, moved)["mpjpe"]) == pytest.approx(10.0, rel=0.02)

@@ -326,4 +326,4 @@ def _at(entries: list[dict], magnitude: float) -> dict:
     for e in entries:
         if abs(e["magnitude"] - magnitude) < 1e-9:
             return e
-    raise KeyError(f"magnitude {magnitude} missing from the sweep")
+    raise DataError(f"magnitude {magnitude} missing from the robustness sweep; rerun the ablation")

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> dict:
     import torch
 
     from robosmplx.errors import ConfigError
-    from robosmplx.models.flops import example_inputs
+    from robosmplx.models.flops import example_input
     from robosmplx.models.presets import build_model, get_preset
 
     torch.set_num_threads(args.threads)
@@ -42,13 +42,12 @@ def run(args: argparse.Namespace) -> dict:
         if preset.kind != "wholebody":
             raise ConfigError(f"bench model times whole-body presets; {name!r} is a {preset.kind}")
         model = build_model(name, body=args.body).eval()
-        image, affine = example_inputs(model, preset.source_size)
-        inputs = (torch.randn_like(image), affine)
+        source = torch.randn_like(example_input(model))  # (1, 3, R, R)
         times = []
         with torch.inference_mode():
             for i in range(args.warmup + args.runs):
                 t0 = time.perf_counter()
-                model(*inputs)
+                model.forward_source(source)
                 if i >= args.warmup:
                     times.append(time.perf_counter() - t0)
         results[name] = {
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> dict:
             "min_s": min(times),
             "max_s": max(times),
             "runs": len(times),
-            "input": [list(x.shape) for x in inputs],
+            "input": [list(source.shape)],
             "body_input": model.config.body.input_size,
             "part_inputs": {
                 "hand": model.config.hand.input_size,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from robosmplx.errors import RoboSMPLXError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=int, default=4, help="timed images per model")
@@ -79,7 +81,7 @@ def _time(predictor, files, out, render: bool) -> dict:
         reports = process_inputs(predictor, [f], out, None, WriteOptions(render=render))
         totals.append(time.perf_counter() - t0)
         if reports[0].status != "ok":
-            raise RuntimeError(f"bench predict: {reports[0].error}")
+            raise RoboSMPLXError(f"bench predict: {reports[0].error}")
         nets.append(predictor.timings["network"])
         for k, v in predictor.timings.items():
             parts.setdefault(k, []).append(v)
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> dict:
         for name in args.models:
             net, body, source = _model(name)
             pred = Predictor.from_network(net, body, rounds=args.rounds, batch_size=8)
+            pred.sync_timings = True  # per-stage timings are what this benchmark reports
             process_inputs(pred, warm, tmp / "warm", None, WriteOptions(render=True))
             plain = _time(pred, timed, tmp / f"{name}_plain", render=False)
             drawn = _time(pred, timed, tmp / f"{name}_render", render=True)

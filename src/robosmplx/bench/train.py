@@ -99,11 +99,11 @@ def synthetic_batch(
 
 
 def _throughput(preset: str, stage: str, body_model, batch: int, steps: int, warmup: int) -> dict:
-    from robosmplx.models.presets import get_preset, preset_config
+    from robosmplx.models.presets import preset_config
     from robosmplx.train.config import config_from_dict
     from robosmplx.train.module import TrainModule
 
-    size = get_preset(preset).source_size or preset_config(preset, body_model).input_size
+    size = preset_config(preset, body_model).crop_size
     cfg = config_from_dict(
         {
             "stage": stage,

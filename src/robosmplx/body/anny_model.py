@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -36,6 +38,7 @@ from robosmplx.body.base import (
     PartLayout,
     PartView,
 )
+from robosmplx.errors import ConfigError, ModelFileError
 
 # Anny's frame (Z up, facing -Y, left at +X) -> canonical (Y up, facing +Z, left at +X).
 ANNY_TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -47,6 +50,8 @@ BODY_BONES = (
     "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R",
 )  # fmt: skip
 FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")  # Anny finger1..finger5
+FACE_POINTS_PER_SIDE = 36  # face keypoints on each side (farthest-point sampled, mirrored)
+NUM_KEYPOINTS = 25 + 2 * 20 + 2 * FACE_POINTS_PER_SIDE  # body, hands, face: 137
 
 
 def hand_bones(side: str) -> tuple[str, ...]:
@@ -87,7 +92,10 @@ def _body_part_of_bone(bone: str) -> str:
         return side + "wrist"
     if base.startswith("finger"):
         return side + "hand"
-    raise ValueError(f"unmapped Anny bone {bone!r}")
+    raise ModelFileError(
+        f"Anny bone {bone!r} maps to no body part: the installed anny package has a rig this "
+        "version of robosmplx does not know; install the anny version pinned in pyproject.toml"
+    )
 
 
 def _hand_part_of_bone(bone: str) -> int:
@@ -140,7 +148,7 @@ class AnnyBodyModel(BodyModel):
     def __init__(self, topology: str = "default"):
         super().__init__()
         if topology not in ("default", "small"):
-            raise ValueError(f"topology must be 'default' or 'small', got {topology!r}")
+            raise ConfigError(f"Anny topology must be 'default' or 'small', got {topology!r}")
         self.name = "anny" if topology == "default" else "anny-small"
         self.anny = _build_anny(topology)
         for p in self.anny.parameters():
@@ -207,24 +215,15 @@ class AnnyBodyModel(BodyModel):
         self.register_buffer("hand_part_labels", hand)
         self.register_buffer("face_part_labels", face.long())
         self.part_layout = PartLayout(P.BODY_PARTS, P.HAND_PARTS, P.FACE_PARTS)
-        self._dom = dom
+        self.vertex_bone = dom  # (V,) the bone that skins each vertex most
 
     def _init_keypoints(self, rest: dict[str, Tensor]) -> None:
         spec = build_keypoints(self, rest)
-        sources = spec["sources"]
         # Each keypoint is a bone head or one vertex: an index into concat(heads, vertices).
         nb = len(self.bone_labels)
-        index = []
-        for kind, val in sources:
-            if kind == "bone":
-                index.append(val)
-            else:
-                ids, wts = val
-                if len(ids) != 1 or abs(wts[0] - 1.0) > 1e-6:
-                    raise ValueError("Anny keypoints are bone heads or single vertices")
-                index.append(nb + ids[0])
+        index = [k.index if k.kind == "bone" else nb + k.index for k in spec.sources]
         self.register_buffer("kp_index", torch.tensor(index))
-        self.keypoint_layout = spec["layout"]
+        self.keypoint_layout = spec.layout
         lay = self.keypoint_layout
         hand_v = self.hand_part_labels >= 0
         left = rest["vertices"][:, 0] > 0
@@ -317,7 +316,24 @@ def _fps(points: Tensor, k: int, start: int) -> list[int]:
     return chosen
 
 
-def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
+@dataclass(frozen=True)
+class KeypointSource:
+    """Where one keypoint sits: the head of bone ``index`` or vertex ``index``."""
+
+    kind: Literal["bone", "vertex"]
+    index: int
+
+
+@dataclass(frozen=True)
+class AnnyKeypoints:
+    """The whole-body keypoint set: names, one source each, and the layout (subsets, flip)."""
+
+    names: tuple[str, ...]
+    sources: tuple[KeypointSource, ...]
+    layout: KeypointLayout
+
+
+def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> AnnyKeypoints:
     """Anny's 137-point whole-body set, in Hand4Whole's layout.
 
     - body (25): joints are bone heads (pelvis = root, hips = upperleg01, knees = lowerleg01,
@@ -334,22 +350,22 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     bones = model.bone_labels
     verts = rest["vertices"]
     heads = rest["heads"]
-    dom = model._dom
+    dom = model.vertex_bone
 
     def on_bones(*names: str) -> Tensor:
         ids = torch.tensor([bones.index(n) for n in names])
         return torch.nonzero(torch.isin(dom, ids))[:, 0]
 
-    def vert(i) -> tuple:
-        return ("verts", ([int(i)], [1.0]))
+    def vert(i) -> KeypointSource:
+        return KeypointSource("vertex", int(i))
 
     head_v = on_bones("head")
-    geo: dict[str, tuple] = {"Nose": vert(head_v[verts[head_v, 2].argmax()])}
+    geo: dict[str, KeypointSource] = {"Nose": vert(head_v[verts[head_v, 2].argmax()])}
     for side, lr, sgn in (("L", "L_", 1.0), ("R", "R_", -1.0)):
         eye_y = float(heads[bones.index(f"eye.{side}"), 1])
         band = head_v[(verts[head_v, 1] - eye_y).abs() < 0.03]
         geo[lr + "Ear"] = vert(band[(sgn * verts[band, 0]).argmax()])
-        geo[lr + "Eye"] = ("bone", bones.index(f"eye.{side}"))
+        geo[lr + "Eye"] = KeypointSource("bone", bones.index(f"eye.{side}"))
         toes = [b for b in bones if b.startswith("toe") and b.endswith("." + side)]
         foot = on_bones(f"foot.{side}", *toes)
         fz = verts[foot, 2]
@@ -359,11 +375,11 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
         low = foot[verts[foot, 1] < float(heads[bones.index(f"foot.{side}"), 1])]
         geo[lr + "Heel"] = vert(low[verts[low, 2].argmin()])
 
-    def bone(name: str):
-        return ("bone", bones.index(name))
+    def bone(name: str) -> KeypointSource:
+        return KeypointSource("bone", bones.index(name))
 
     names: list[str] = []
-    sources: list = []
+    sources: list[KeypointSource] = []
 
     def add(n, s):
         names.append(n)
@@ -384,6 +400,7 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     ]  # fmt: skip
     for n, s in body:
         add(n, s)
+    body_range = range(0, len(names))
     for side, lr in (("L", "L_"), ("R", "R_")):
         for f, fname in enumerate(FINGERS, start=1):
             for s in range(1, 4):
@@ -393,21 +410,22 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             direction = heads[last] - heads[prev]
             cand = torch.nonzero(dom == last)[:, 0]
             proj = (verts[cand] - heads[last]) @ direction
-            add(f"{lr}{fname}_4", ("verts", ([int(cand[proj.argmax()])], [1.0])))
+            add(f"{lr}{fname}_4", vert(cand[proj.argmax()]))
     # face: symmetric FPS over front-face vertices of the head
+    face_start = len(names)
     face_lab = model.face_part_labels
     eyes = torch.isin(dom, torch.tensor([bones.index("eye.L"), bones.index("eye.R")]))
     front = (face_lab >= 5) & (verts[:, 0] > 2e-3) & ~eyes & _visible_from_front(verts)
     cand = torch.nonzero(front)[:, 0]
     pts = verts[cand]
     start = int(pts[:, 2].argmax())
-    left = cand[torch.tensor(_fps(pts, 36, start))]
+    left = cand[torch.tensor(_fps(pts, FACE_POINTS_PER_SIDE, start))]
     mirrored = verts[left] * torch.tensor([-1.0, 1.0, 1.0])
     right = torch.cdist(mirrored, verts).argmin(1)
     for i, v in enumerate(left.tolist()):
-        add(f"L_Face_{i + 1}", ("verts", ([v], [1.0])))
+        add(f"L_Face_{i + 1}", vert(v))
     for i, v in enumerate(right.tolist()):
-        add(f"R_Face_{i + 1}", ("verts", ([v], [1.0])))
+        add(f"R_Face_{i + 1}", vert(v))
 
     def flip_name(n: str) -> str:
         if n.startswith("L_"):
@@ -422,10 +440,10 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
     layout = KeypointLayout(
         names=tuple(names),
         subsets={
-            "body": tuple(range(25)),
+            "body": tuple(body_range),
             "lhand": tuple(names.index(n) for n in lh),
             "rhand": tuple(names.index(n) for n in rh),
-            "face": tuple(range(65, 137)),
+            "face": tuple(range(face_start, len(names))),
         },
         flip=flip,
         roots={
@@ -435,5 +453,9 @@ def build_keypoints(model: AnnyBodyModel, rest: dict[str, Tensor]) -> dict:
             "face": names.index("Neck"),
         },
     )
-    assert len(names) == 137, len(names)
-    return {"names": names, "sources": sources, "layout": layout}
+    if len(names) != NUM_KEYPOINTS:
+        raise ModelFileError(
+            f"Anny keypoint rules gave {len(names)} points, not {NUM_KEYPOINTS}; the installed "
+            "anny package differs from the one robosmplx was built for"
+        )
+    return AnnyKeypoints(tuple(names), tuple(sources), layout)

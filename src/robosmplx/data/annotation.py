@@ -18,6 +18,7 @@ import torch
 
 from robosmplx.data.crop import apply_affine, rotate_about, rotation_z, transform_box
 from robosmplx.data.flip import FlipSpec
+from robosmplx.errors import ConfigError
 from robosmplx.geometry.rotations import mirror_rotation
 
 MIRROR = np.diag([-1.0, 1.0, 1.0])
@@ -63,7 +64,7 @@ def _boxes_through(boxes: dict[str, np.ndarray], a: np.ndarray) -> dict[str, np.
 def affine(ann: Annotation, a: np.ndarray) -> Annotation:
     """Apply an axis-aligned pixel affine (scale + shift, no rotation) to the 2D quantities."""
     if abs(a[0, 1]) > 1e-9 or abs(a[1, 0]) > 1e-9:
-        raise ValueError("affine() takes scale/shift only; use rotate() for rotations")
+        raise ConfigError("affine() takes scale/shift only; use rotate() for rotations")
     k = None
     if ann.K is not None:
         k = np.vstack((a, [0.0, 0.0, 1.0])) @ ann.K

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from robosmplx.errors import ConfigError
+from robosmplx.stage import STAGES, get_stage
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,21 @@ class AugmentConfig:
 
 
 # Per-stage defaults (UPSTREAM.md table: flip p, rotation / scale factor, centre jitter).
+_STAGE_DRAWS = {
+    "body": dict(flip_prob=0.5, rot_factor=30.0, scale_factor=0.25, center_jitter=0.0),
+    "hand": dict(flip_prob=0.0, rot_factor=30.0, scale_factor=0.2, center_jitter=0.2),
+    "face": dict(flip_prob=0.5, rot_factor=30.0, scale_factor=0.2, center_jitter=0.2),
+    "wholebody": dict(flip_prob=0.5, rot_factor=30.0, scale_factor=0.25, center_jitter=0.0),
+}
 STAGE_AUGMENT: dict[str, AugmentConfig] = {
-    "body": AugmentConfig(flip_prob=0.5, rot_factor=30.0, scale_factor=0.25, center_jitter=0.0),
-    "hand": AugmentConfig(flip_prob=0.0, rot_factor=30.0, scale_factor=0.2, center_jitter=0.2),
-    "face": AugmentConfig(flip_prob=0.5, rot_factor=30.0, scale_factor=0.2, center_jitter=0.2),
-    "wholebody": AugmentConfig(
-        crop_size=512, flip_prob=0.5, rot_factor=30.0, scale_factor=0.25, center_jitter=0.0
-    ),
+    name: AugmentConfig(crop_size=stage.crop, **_STAGE_DRAWS[name])
+    for name, stage in STAGES.items()
 }
 
 
 def stage_augment(stage: str, **overrides) -> AugmentConfig:
     """The stage's default config with ``overrides`` applied."""
-    if stage not in STAGE_AUGMENT:
-        raise ConfigError(f"unknown stage {stage!r}; choose one of {sorted(STAGE_AUGMENT)}")
-    return dataclasses.replace(STAGE_AUGMENT[stage], **overrides)
+    return dataclasses.replace(STAGE_AUGMENT[get_stage(stage).name], **overrides)
 
 
 def strongaug(cfg: AugmentConfig) -> AugmentConfig:

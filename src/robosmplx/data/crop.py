@@ -114,10 +114,3 @@ def warp_labels(labels: np.ndarray, a: np.ndarray, out_size: int | tuple[int, in
     return cv2.warpAffine(
         labels, a, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
-
-
-def downscale_affine(factor: int) -> np.ndarray:
-    """(2, 3) from crop pixels to a ``factor`` times smaller grid (pixel centres kept exact)."""
-    k = 1.0 / factor
-    t = 0.5 * k - 0.5
-    return np.array([[k, 0.0, t], [0.0, k, t]])

@@ -30,11 +30,9 @@ from robosmplx.data.pipeline import Crop, crop_sample, to_sample
 from robosmplx.data.records import annotation_at, build_table, find_bad
 from robosmplx.data.twins import TwinConfig, sample_twin
 from robosmplx.errors import ConfigError, DataError
+from robosmplx.stage import get_stage
 
 log = logging.getLogger(__name__)
-
-STAGES = ("body", "hand", "face", "wholebody")
-_PART_SET = {"body": "body", "wholebody": "body", "hand": "hand", "face": "face"}
 
 
 class BadSample(Exception):
@@ -90,8 +88,7 @@ class HumanDataset(Dataset):
         remedies: Remedies = Remedies(),
         render_segm: bool = True,
     ):
-        if stage not in STAGES:
-            raise ConfigError(f"unknown stage {stage!r}; choose one of {STAGES}")
+        self.stage_spec = get_stage(stage)  # part, view, box, crop of the stage
         if on_bad not in ("error", "skip"):
             raise ConfigError(f"on_bad must be 'error' or 'skip', got {on_bad!r}")
         self.stage, self.model, self.train, self.twins = stage, body_model, train, twins
@@ -123,7 +120,7 @@ class HumanDataset(Dataset):
     def _setup_groups(self) -> None:
         layout, spec = self.model.keypoint_layout, self.model.spec
         views = getattr(self.model, "part_views", {}) or {}
-        view = {"hand": "rhand", "face": "face"}.get(self.stage)
+        view = self.stage_spec.view
         names = spec.names
         if view is not None and view in views:
             # a part subnetwork predicts its own global orientation too (part_global_orient)
@@ -135,7 +132,8 @@ class HumanDataset(Dataset):
             if view not in layout.subsets:
                 raise DataError(f"body model {self.model.name!r} has no {view!r} keypoint subset")
             self.keypoint_subset = tuple(layout.subsets[view])
-        self.box_name = "face" if self.stage == "face" and "face" in self.table.boxes else "body"
+        box = self.stage_spec.box  # the stage's own box when the file has it, else the body's
+        self.box_name = box if box == "face" and box in self.table.boxes else "body"
         needs_flip = self.augment.enabled and self.augment.flip_prob > 0 and self.stage != "hand"
         if needs_flip and self.rotation_groups:
             self.flip.require(f"{self.stage} samples (flip_prob={self.augment.flip_prob})")
@@ -162,7 +160,7 @@ class HumanDataset(Dataset):
         return out
 
     def _box_key(self, side: str) -> str:
-        if self.stage == "hand":
+        if self.stage_spec.box == "hand":
             has_parts = "rhand" in self.table.boxes or "lhand" in self.table.boxes
             return ("rhand" if side == "right" else "lhand") if has_parts else "body"
         return self.box_name
@@ -260,13 +258,13 @@ class HumanDataset(Dataset):
         paths = self.table.segm_paths.get(self.stage)
         if paths and paths[i]:
             segm = read_labels(paths[i], (h, w))
-            parts = len(self.flip.parts.get(_PART_SET[self.stage], ())) - 1
+            parts = len(self.flip.parts.get(self.stage_spec.part, ())) - 1
             if parts > 0 and int(segm.max()) > parts:
                 raise BadSample(f"part map {paths[i]} has label {int(segm.max())} > {parts} parts")
         ann = annotation_at(self.table, i, segm)
         if ann.has.get("transl", 0.0) > 0:
             ann = ann.replace(pivot=self._pivot(i, ann.transl))
-        if self.stage in ("hand", "face"):
+        if self.stage_spec.view is not None:
             ann = self._part_frame(i, side, ann)
         return i, side, image, box, ann
 
@@ -301,7 +299,7 @@ class HumanDataset(Dataset):
         if self.stage == "hand":  # right-hand network: mirror left hands, never right ones
             aug = dataclasses.replace(aug, flip=side == "left")
         cfg = self.augment
-        part_set = _PART_SET[self.stage]
+        part_set = self.stage_spec.part
         frame = None
         if self.perturbation is not None:
             name, m = self.perturbation

@@ -19,17 +19,20 @@ from robosmplx.data.augment import AugmentConfig, AugParams, apply_color
 from robosmplx.data.crop import (
     compose,
     crop_affine,
-    downscale_affine,
     scale_shift_affine,
     square_box,
     warp_image,
     warp_labels,
 )
 from robosmplx.data.flip import FlipSpec
+from robosmplx.errors import ConfigError
 from robosmplx.geometry.camera import DEFAULT_FOCAL
+from robosmplx.geometry.pixels import IMAGENET_MEAN as _MEAN
+from robosmplx.geometry.pixels import IMAGENET_STD as _STD
+from robosmplx.geometry.pixels import resize_affine
 
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
+IMAGENET_MEAN = np.array(_MEAN, np.float32) * 255.0  # (3,) in pixel values 0..255
+IMAGENET_STD = np.array(_STD, np.float32) * 255.0
 SEGM_STRIDE = 4
 
 
@@ -67,13 +70,13 @@ def crop_sample(
     ann = annops.rotate(ann, aug.rotation, np.full(2, (s - 1) / 2.0))
     if aug.flip:
         if spec is None:
-            raise ValueError("a flip needs the body model's FlipSpec")
+            raise ConfigError("a flip needs the body model's FlipSpec")
         ann = annops.mirror(ann, s, spec)
     a = crop_affine(center, side, s, aug.rotation, aug.flip)
     img = apply_color(warp_image(image, a, s), aug)
     segm = None
     if ann.segm is not None:
-        segm = warp_labels(ann.segm, compose(downscale_affine(SEGM_STRIDE), a), s // SEGM_STRIDE)
+        segm = warp_labels(ann.segm, compose(resize_affine(1 / SEGM_STRIDE), a), s // SEGM_STRIDE)
         if aug.flip and spec is not None and part_set in spec.parts:
             perm = np.asarray(spec.parts[part_set], segm.dtype)
             segm = perm[np.minimum(segm, len(perm) - 1)]

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from robosmplx.data.annotation import Annotation
-from robosmplx.data.crop import downscale_affine
 from robosmplx.data.pipeline import SEGM_STRIDE, virtual_intrinsics
+from robosmplx.geometry.pixels import resize_affine
 
 # the groups a rendered part map needs; the others fall back to the model's neutral values
 REQUIRED = ("global_orient", "body_pose")
@@ -86,7 +86,7 @@ def render_part_labels(
         if t is None:
             return None
     grid = crop_size // SEGM_STRIDE
-    k_grid = np.vstack((downscale_affine(SEGM_STRIDE), [0.0, 0.0, 1.0])) @ np.asarray(k)
+    k_grid = np.vstack((resize_affine(1.0 / SEGM_STRIDE), [0.0, 0.0, 1.0])) @ np.asarray(k)
     from robosmplx.render import part_map
 
     m = part_map(

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import default_collate
 
 from robosmplx.data.augment import AugmentConfig, AugParams, sample_color, sample_location
-from robosmplx.errors import ConfigError
+from robosmplx.errors import ConfigError, ShapeError
 
 TwinKind = Literal["color", "location", "color+location", "pose"]
 TWIN_KINDS: tuple[str, ...] = ("color", "location", "color+location", "pose")
@@ -101,7 +101,7 @@ def collate_twins(batch: Sequence[tuple[dict, dict]]) -> dict[str, torch.Tensor]
     """[(anchor, twin)] * N -> one batch of 2N (anchors first) with ``pair_index`` (2N,) long,
     the batch position of each sample's partner."""
     if not batch or not all(isinstance(b, tuple | list) and len(b) == 2 for b in batch):
-        raise ValueError("collate_twins expects a list of (anchor, twin) pairs")
+        raise ShapeError("collate_twins expects a list of (anchor, twin) pairs")
     n = len(batch)
     out = default_collate([a for a, _ in batch] + [t for _, t in batch])
     idx = torch.arange(2 * n)

@@ -21,15 +21,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from robosmplx.devices import resolve_device
 from robosmplx.errors import CheckpointError, ConfigError, DataError
-from robosmplx.eval.compat import (
-    check_network_body,
-    device_from_name,
-    network_crop_size,
-    network_groups,
-    network_task,
-    source_to_body,
-)
 from robosmplx.eval.parts import resolve_parts
 from robosmplx.eval.protocols import Protocol, get_protocol
 from robosmplx.eval.scoring import box_ious, nanmean, score_parts
@@ -99,13 +92,13 @@ class Evaluator:
         self.baseline = baseline
         default_label = "oracle" if oracle else f"{baseline}-pose baseline"
         self.label = label or (Path(checkpoint).stem if self.checkpoint else default_label)
-        self.device = device_from_name(opts.device)
+        self.device = resolve_device(opts.device)
         self.kind, self.net_cfg = None, None
         if self.checkpoint is not None:
             from robosmplx.models.checkpoint import read_model_config
 
             self.kind, self.net_cfg = read_model_config(self.checkpoint)
-            task = network_task(self.kind, self.net_cfg)
+            task = self.net_cfg.task
             if task != self.protocol.task:
                 raise CheckpointError(
                     f"{self.checkpoint}: a {task} network cannot be scored on protocol "
@@ -115,14 +108,14 @@ class Evaluator:
         self.body = self._body_model(body_model)
         groups = ()
         if self.kind is not None:
-            groups = network_groups(self.kind, self.net_cfg)
-            check_network_body(groups, self.body, str(self.checkpoint))
+            from robosmplx.models.signature import check_body_model
+
+            groups = self.net_cfg.predicted_groups
+            check_body_model(self.net_cfg, self.body, str(self.checkpoint))
         self.parts = resolve_parts(self.protocol, self.body, opts.model_dir)
         self.genders = self._genders()
         self.crop_size = (
-            network_crop_size(self.kind, self.net_cfg)
-            if self.kind is not None
-            else self._default_crop_size()
+            self.net_cfg.crop_size if self.kind is not None else self._default_crop_size()
         )
         self.base = self._dataset(None, check_files=True)
         stage_groups = {n for n, _ in self.base.rotation_groups + self.base.vector_groups}
@@ -307,16 +300,11 @@ class Evaluator:
         return self._predict(batch, gt)[0], gt
 
     def prediction(self, batch: dict) -> Prediction:
-        """The network's raw :class:`Prediction` for a batch of this evaluator's dataset (whole-body
-        networks see the crop through the source-to-body affine, as when scoring)."""
+        """The network's raw :class:`Prediction` for a batch of this evaluator's dataset (through
+        the network's one entry, as in training and inference)."""
         if self.net is None:
             raise CheckpointError("this evaluator has no network (oracle or baseline)")
-        if self.kind == "wholebody":
-            b = batch["img"].shape[0]
-            body = self.net_cfg.body.input_size
-            affine = source_to_body(b, self.crop_size, body).to(batch["img"])
-            return self.net(batch["img"], affine)
-        return self.net(batch["img"])
+        return self.net.forward_source(batch["img"])
 
     def _predict(self, batch: dict, gt: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(params for the body model, part boxes in dataset-crop pixels)."""

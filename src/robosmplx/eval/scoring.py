@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from robosmplx.errors import ConfigError
 from robosmplx.eval import metrics as M
 from robosmplx.eval.parts import PartSelection
 
@@ -69,7 +70,7 @@ def score_part(
         elif m in F_THRESHOLDS:
             out[m] = M.f_score(pv, gv, F_THRESHOLDS[m], align=True)
         else:
-            raise KeyError(f"unknown point metric {m!r}")
+            raise ConfigError(f"unknown point metric {m!r}; choose from the protocol metrics")
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from robosmplx.errors import ShapeError
+
 
 def similarity_transform(src: Tensor, dst: Tensor, mask: Tensor | None = None):
     """Best scale s, rotation R, translation t with s R src + t ~= dst.
@@ -12,7 +14,7 @@ def similarity_transform(src: Tensor, dst: Tensor, mask: Tensor | None = None):
     src, dst: (B, N, 3); mask: (B, N) weights or None. Returns s (B,), R (B, 3, 3), t (B, 3).
     """
     if src.shape != dst.shape or src.dim() != 3 or src.shape[-1] != 3:
-        raise ValueError(
+        raise ShapeError(
             f"expected two (B, N, 3) tensors, got {tuple(src.shape)}, {tuple(dst.shape)}"
         )
     if mask is None:

@@ -3,8 +3,8 @@ the original image's camera. Pure functions plus a small image pyramid.
 
 Pixels follow docs/contracts.md ((0, 0) is the centre of the top-left pixel). A *region* is the
 square xywh box the network sees (``BOX_SCALE`` times the person box's long side, as in
-training). The whole-body network reads a high-resolution *source* crop of the region
-(``source_size``, twice the body input by default) and an area-downsampled body crop of it.
+training). The whole-body network reads a high-resolution *source* crop of the region (its
+config's ``source_size``) through its one entry, ``forward_source``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from robosmplx.geometry.camera import (
     unproject,
     weak_to_translation,
 )
+from robosmplx.geometry.pixels import resize_affine
 
 BOX_SCALE = 1.25  # crop side / person box long side (training's AugmentConfig.box_scale)
 MIN_PERSON_PX = 8.0  # a person whose keypoint box is smaller than this is "nobody"
@@ -67,12 +68,6 @@ def whole_image_region(width: int, height: int) -> np.ndarray:
     return crop_region(np.array([0.0, 0.0, width, height]), 1.0)
 
 
-def source_to_body_affine(source_size: int, body_size: int) -> Tensor:
-    """(2, 3) source-crop pixels -> body-crop pixels (a scaling, pixel centres aligned)."""
-    k = body_size / source_size
-    return torch.tensor([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])
-
-
 class ImagePyramid:
     """An RGB uint8 image (H, W, 3) and its 2x area downscales, built on demand, so a crop
     never samples more than 2 source pixels per output pixel (no aliasing)."""
@@ -104,8 +99,7 @@ class ImagePyramid:
         img = self.level(lvl)
         w, h = self.size
         rx, ry = img.shape[1] / w, img.shape[0] / h
-        # level pixels -> full pixels: u = (u_l + 0.5) / r - 0.5
-        level_to_full = np.array([[1 / rx, 0.0, 0.5 / rx - 0.5], [0.0, 1 / ry, 0.5 / ry - 0.5]])
+        level_to_full = resize_affine((1 / rx, 1 / ry))
         a = compose(scale_shift_affine(center, side, out_size), level_to_full)
         return warp_image(img, a, out_size)
 
@@ -118,21 +112,6 @@ def crop_camera(pred_cam: Tensor, regions: Tensor, crop_size: int) -> tuple[Tens
     transl = weak_to_translation(pred_cam, f, crop_size)  # (B, 3)
     k_crop = crop_intrinsics(f, crop_size, pred_cam.shape[0], pred_cam.device, pred_cam.dtype)
     return transl, crop_to_full_intrinsics(k_crop, regions.to(pred_cam.dtype), crop_size)
-
-
-def scale_intrinsics(k: Tensor | np.ndarray, r: float):
-    """Intrinsics for the same camera on an image resized by ``r`` (u' = (u + 0.5) r - 0.5)."""
-    out = k.clone() if isinstance(k, Tensor) else np.array(k, dtype=np.float64)
-    out[..., 0, 0] = k[..., 0, 0] * r
-    out[..., 1, 1] = k[..., 1, 1] * r
-    out[..., 0, 2] = (k[..., 0, 2] + 0.5) * r - 0.5
-    out[..., 1, 2] = (k[..., 1, 2] + 0.5) * r - 0.5
-    return out
-
-
-def scale_pixels(uv, r: float):
-    """Pixel coordinates (..., 2) on an image resized by ``r``."""
-    return (uv + 0.5) * r - 0.5
 
 
 def crop_boxes_to_image(boxes: Tensor, regions: Tensor, crop_size: int) -> Tensor:

@@ -139,7 +139,7 @@ class EvidenceStage:
         dev = predictor.device
         params = _batched_params(people, predictor.rotation_groups, dev)
         transl = torch.as_tensor(np.stack([p.transl for p in people]), dtype=torch.float32)
-        from robosmplx.infer.cropping import scale_intrinsics
+        from robosmplx.geometry.pixels import scale_intrinsics
 
         k = torch.as_tensor(scale_intrinsics(out.K, loaded.scale), dtype=torch.float32).to(dev)
         h, w = loaded.pixels.shape[:2]

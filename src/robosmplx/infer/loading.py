@@ -129,44 +129,9 @@ def checkpoint_body_model(weights: Path, cfg) -> tuple[str, str]:
         return name, "checkpoint"
     from robosmplx.models.signature import smplx_signature
 
-    names = {g.name for g in network_groups(cfg)}
+    names = {g.name for g in cfg.predicted_groups}
     smplx_names = {g.name for g in smplx_signature().groups}
     return ("smplx" if names == smplx_names else "anny"), "inferred"
-
-
-def network_groups(cfg) -> list:
-    """Every parameter group a whole-body config predicts (body, global, hands, face)."""
-    from robosmplx.body.base import ParamGroup
-
-    groups = list(cfg.body.predicted_groups) + list(cfg.hand.groups) + list(cfg.face.groups)
-    for g, left in zip(cfg.hand.groups, cfg.left_groups):
-        groups.append(ParamGroup(left, g.kind, g.size, g.part))
-    return groups
-
-
-def check_compatible(cfg, body, where: Path) -> None:
-    """Raise :class:`CheckpointError` unless the network's groups, keypoint count and part-box
-    keypoints are the body model's."""
-    mine = {g.name: (g.kind, g.size) for g in network_groups(cfg)}
-    theirs = {g.name: (g.kind, g.size) for g in body.spec.groups}
-    problems = []
-    if mine != theirs:
-        diff = sorted(set(mine.items()) ^ set(theirs.items()))
-        problems.append(
-            f"parameter groups differ ({', '.join(f'{n} {k} {s}' for n, (k, s) in diff[:6])})"
-        )
-    layout = body.keypoint_layout
-    if cfg.body.num_joints != len(layout):
-        problems.append(f"{cfg.body.num_joints} keypoints vs {len(layout)}")
-    else:
-        for k, idx in cfg.box_keypoints.items():
-            if tuple(idx) != tuple(layout.subsets.get(k, ())):
-                problems.append(f"the {k} keypoints differ")
-    if problems:
-        raise CheckpointError(
-            f"{where}: the network does not fit body model {body.name!r}: {'; '.join(problems)}. "
-            "Use the body model it was trained with (--body-model NAME)"
-        )
 
 
 def load_for_inference(
@@ -183,6 +148,7 @@ def load_for_inference(
     """
     from robosmplx.body import load_body_model
     from robosmplx.models.checkpoint import load_model, read_model_config
+    from robosmplx.models.signature import check_body_model
 
     weights = resolve_checkpoint(checkpoint)
     kind, cfg = read_model_config(weights)
@@ -194,6 +160,6 @@ def load_for_inference(
         )
     name, source = (body_model, "option") if body_model else checkpoint_body_model(weights, cfg)
     body = load_body_model(name, model_dir, device=device)
-    check_compatible(cfg, body, weights)
+    check_body_model(cfg, body, str(weights))
     net = load_model(weights).to(device).eval()
     return net, body, CheckpointInfo(weights, kind, name, source)

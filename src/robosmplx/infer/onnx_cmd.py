@@ -19,7 +19,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from robosmplx.data.pipeline import IMAGENET_MEAN, IMAGENET_STD
     from robosmplx.infer.cropping import BOX_SCALE, virtual_focal
     from robosmplx.infer.loading import checkpoint_body_model, resolve_checkpoint
     from robosmplx.infer.onnx_export import _require_onnx, export_onnx
@@ -37,11 +36,9 @@ def run(args) -> int:
         {
             "checkpoint": str(weights),
             "body_model": body,
-            "normalisation": {
-                "mean": (IMAGENET_MEAN / 255).tolist(),
-                "std": (IMAGENET_STD / 255).tolist(),
-            },
-            "crop": f"square region of {BOX_SCALE} x the person box's long side, resized to {2 * s}",
+            "normalisation": {"mean": list(cfg.mean), "std": list(cfg.std)},
+            "crop": f"square region of {BOX_SCALE} x the person box's long side, resized to "
+            f"{cfg.source_size}",
             "virtual_focal": virtual_focal(s),
             "camera": "transl = (tx, ty, 2 f / (S s)) with f = virtual_focal and S = body_input_size; "
             "full-image K: f * side / S, principal point at the region's centre",

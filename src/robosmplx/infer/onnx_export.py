@@ -3,17 +3,18 @@ camera, keypoints and part boxes out.
 
 Signature (batch dimension dynamic):
 
-- input ``source`` (B, 3, 2S, 2S) float32: the square region around the person (1.25 x the
-  person box's long side, as :func:`robosmplx.infer.cropping.crop_region`) resized to twice
-  the body input S, RGB, ImageNet-normalised.
+- input ``source`` (B, 3, R, R) float32: the square region around the person (1.25 x the
+  person box's long side, as :func:`robosmplx.infer.cropping.crop_region`) resized to the
+  config's ``source_size`` R, RGB, normalised with the config's ``mean``/``std``.
 - outputs: ``<group>_rotmat`` (B, N, 3, 3) per rotation group, the vector groups (B, n),
   ``pred_cam`` (B, 3) weak perspective on the body crop, ``pred_joints_hm`` (B, J, 3) in
   [-1, 1], ``lhand_box``/``rhand_box``/``face_box`` (B, 4) xywh in body-crop pixels.
 
-Inside, the body crop is the source area-downsampled to S and the network runs exactly as in
-:class:`robosmplx.infer.predictor.Predictor` (hand and face crops cut from the source through
-the fixed source -> body-crop affine, whose inverse is closed-form), so the graph needs only
-standard operators (opset 20 for ``affine_grid``).
+Inside, the network runs its :meth:`~robosmplx.models.wholebody.WholeBodyNetwork.forward_source`
+exactly as :class:`robosmplx.infer.predictor.Predictor` does (the body crop area-downsampled to
+the body input S, hand and face crops cut from the source through the fixed source -> body-crop
+affine, whose inverse is closed-form), so the graph needs only standard operators (opset 20 for
+``affine_grid``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from robosmplx.errors import CheckpointError, RoboSMPLXError
 
@@ -32,21 +32,14 @@ TOLERANCE = 1e-4
 
 
 class SourceCropNetwork(nn.Module):
-    """A whole-body network wrapped to take only the (B, 3, 2S, 2S) source crop."""
+    """A whole-body network returning a flat tuple of tensors for its (B, 3, R, R) source."""
 
     def __init__(self, net: nn.Module):
         super().__init__()
         self.net = net
         self.body_size = net.config.body.input_size
-        self.source_size = 2 * self.body_size
-        from robosmplx.infer.cropping import source_to_body_affine
-
-        self.register_buffer(
-            "affine", source_to_body_affine(self.source_size, self.body_size), persistent=False
-        )  # (2, 3) source px -> body-crop px, as the Predictor uses
-        from robosmplx.infer.loading import network_groups
-
-        groups = network_groups(net.config)
+        self.source_size = net.config.source_size
+        groups = net.config.predicted_groups
         self.param_keys = [f"{g.name}_rotmat" if g.kind == "rotation" else g.name for g in groups]
 
     @property
@@ -55,10 +48,7 @@ class SourceCropNetwork(nn.Module):
         return self.param_keys + ["pred_cam", "pred_joints_hm"] + boxes
 
     def forward(self, source: Tensor) -> tuple[Tensor, ...]:
-        s = self.body_size
-        body_img = F.interpolate(source, size=(s, s), mode="area")  # (B, 3, S, S)
-        affine = self.affine.to(source.dtype).expand(source.shape[0], 2, 3)
-        pred = self.net(source, affine, body_img=body_img)
+        pred = self.net.forward_source(source)
         params = [pred.pred_params[key] for key in self.param_keys]
         out_boxes = [pred.pred_boxes[n] for n in ("lhand", "rhand", "face")]
         return (*params, pred.pred_cam, pred.pred_joints_hm, *out_boxes)

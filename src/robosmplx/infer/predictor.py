@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
+from robosmplx.devices import resolve_device
 from robosmplx.errors import ConfigError, InputError, ShapeError
+from robosmplx.geometry.pixels import scale_intrinsics, scale_pixels
 from robosmplx.infer.cropping import (
     BOX_SCALE,
     ImagePyramid,
@@ -29,9 +30,6 @@ from robosmplx.infer.cropping import (
     keypoint_agreement,
     person_box_problem,
     reexpress_translation,
-    scale_intrinsics,
-    scale_pixels,
-    source_to_body_affine,
     whole_image_region,
 )
 from robosmplx.infer.evidence import network_part_boxes
@@ -125,6 +123,27 @@ class ImagePrediction:
 
 
 @dataclass
+class CropResult:
+    """One crop's network result in loaded-image pixels (numpy), the fields of
+    :class:`PersonResult` before scaling to the original image. ``refine_box``: the box a next
+    round would crop; a light pass (``full=False``) fills only that."""
+
+    refine_box: np.ndarray
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    rotmats: dict[str, np.ndarray] = field(default_factory=dict)
+    transl: np.ndarray | None = None
+    crop_cam: np.ndarray | None = None
+    K: np.ndarray | None = None
+    vertices: np.ndarray | None = None
+    keypoints3d: np.ndarray | None = None
+    keypoints2d: np.ndarray | None = None
+    keypoint_box: np.ndarray | None = None
+    score: float = 0.0
+    part_boxes: dict[str, np.ndarray] = field(default_factory=dict)
+    joint_box: np.ndarray | None = None
+
+
+@dataclass
 class _Job:
     """One crop to run: which image, the square region and the person box (loaded pixels)."""
 
@@ -135,13 +154,6 @@ class _Job:
     refine: bool
     camera: np.ndarray | None = None  # (3, 3) the image's intrinsics, loaded pixels
     evidence: object | None = None  # the person's landmark evidence (loaded pixels)
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r}: CUDA is not available here; use --device cpu")
-    return dev
 
 
 def as_boxes(boxes, what: str = "boxes") -> np.ndarray:
@@ -217,11 +229,12 @@ class Predictor:
     def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
         """A predictor around an in-memory whole-body network and body model (checked to fit),
         e.g. one being trained; ``options`` as for the constructor."""
-        from robosmplx.infer.loading import CheckpointInfo, check_compatible
+        from robosmplx.infer.loading import CheckpointInfo
+        from robosmplx.models.signature import check_body_model
 
         if getattr(net, "kind", None) != "wholebody":
             raise ConfigError("Predictor.from_network needs a whole-body network")
-        check_compatible(net.config, body, Path("<network>"))
+        check_body_model(net.config, body, "<network>")
         dev = resolve_device(device)
         self = cls.__new__(cls)
         info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
@@ -250,8 +263,7 @@ class Predictor:
         self.device, self.net, self.body, self.info = device, net, body, info
         cfg = self.net.config
         self.crop_size = cfg.body.input_size
-        self.source_size = 2 * cfg.body.input_size
-        self.affine = source_to_body_affine(self.source_size, self.crop_size).to(self.device)
+        self.source_size = cfg.source_size
         layout = self.body.keypoint_layout
         self.body_idx = torch.as_tensor(layout.subsets["body"], device=self.device)
         self.root = layout.roots["body"]
@@ -262,6 +274,7 @@ class Predictor:
         self.max_side = max_side
         self.faces = self.body.faces.cpu().numpy()
         self.timings: dict[str, float] = defaultdict(float)
+        self.sync_timings = False  # wait for the device at each stage (exact timings, slower)
 
     @property
     def body_model_name(self) -> str:
@@ -310,14 +323,14 @@ class Predictor:
         # A pass that another round will follow only needs the next box: the light pass takes
         # it from the heatmap joints and skips the body model (the mesh box where those are
         # degenerate, in which case the pass is full and may end the refinement).
-        raw: list[dict] = [{}] * len(jobs)
+        raw: list[CropResult | None] = [None] * len(jobs)
         for k in range(self.rounds):
             if k == 0:
                 todo = list(range(len(jobs)))
             else:
                 todo = [i for i, j in enumerate(jobs) if j.refine]
                 for i in todo:
-                    kb = raw[i]["refine_box"]
+                    kb = raw[i].refine_box
                     w, h = pyramids[jobs[i].image].size
                     if person_box_problem(kb, w, h):
                         jobs[i].refine = False
@@ -394,50 +407,52 @@ class Predictor:
             jobs.append(_Job(i, crop_region(box), box, "given", False))
         return jobs
 
-    def _keep(self, out: ImagePrediction, im: LoadedImage, job: _Job, r: dict) -> None:
+    def _keep(self, out: ImagePrediction, im: LoadedImage, job: _Job, r: CropResult) -> None:
         """Convert one raw prediction to the original image's pixels and keep or drop it."""
         s = 1.0 / im.scale
         w0, h0 = round(im.pixels.shape[1] * s), round(im.pixels.shape[0] * s)
         to_orig = lambda b: np.concatenate((scale_pixels(b[:2], s), b[2:4] * s))  # noqa: E731
-        kb = to_orig(r["keypoint_box"])
+        kb = to_orig(r.keypoint_box)
         n = len(out.people) + len(out.skipped)
         problem = person_box_problem(kb, w0, h0)
-        if problem is None and r["score"] < self.min_score:
-            problem = f"score {r['score']:.2f} is below the minimum {self.min_score:g}"
+        if problem is None and r.score < self.min_score:
+            problem = f"score {r.score:.2f} is below the minimum {self.min_score:g}"
         if problem:
             out.skipped.append(f"person {n} ({job.source} box): {problem}")
             return
         out.people.append(
             PersonResult(
-                params=r["params"],
-                rotmats=r["rotmats"],
-                transl=r["transl"],
+                params=r.params,
+                rotmats=r.rotmats,
+                transl=r.transl,
                 K=out.K.astype(np.float32),
-                vertices=r["vertices"],
-                keypoints3d=r["keypoints3d"],
-                keypoints2d=scale_pixels(r["keypoints2d"], s).astype(np.float32),
+                vertices=r.vertices,
+                keypoints3d=r.keypoints3d,
+                keypoints2d=scale_pixels(r.keypoints2d, s).astype(np.float32),
                 bbox=to_orig(job.bbox),
                 keypoint_box=kb,
                 region=to_orig(job.region),
-                part_boxes={k: to_orig(v) for k, v in r["part_boxes"].items()},
-                score=float(r["score"]),
+                part_boxes={k: to_orig(v) for k, v in r.part_boxes.items()},
+                score=float(r.score),
                 box_source=job.source,
                 evidence=job.evidence,
                 image_size=(w0, h0),
                 body_model=self.body_model_name,
-                crop_cam=r["crop_cam"],
-                joint_box=to_orig(r["joint_box"]),
+                crop_cam=r.crop_cam,
+                joint_box=to_orig(r.joint_box),
             )
         )
 
-    def _run(self, jobs: list[_Job], pyramids: list[ImagePyramid], full: bool = True) -> list[dict]:
-        out: list[dict] = []
+    def _run(
+        self, jobs: list[_Job], pyramids: list[ImagePyramid], full: bool = True
+    ) -> list[CropResult]:
+        out: list[CropResult] = []
         for i in range(0, len(jobs), self.batch_size):
             out += self._run_batch(jobs[i : i + self.batch_size], pyramids, full)
         return out
 
     def _tick(self, name: str, t0: float) -> float:
-        if self.device.type == "cuda":
+        if self.sync_timings and self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         t = time.perf_counter()
         self.timings[name] += t - t0
@@ -446,26 +461,24 @@ class Predictor:
     @torch.inference_mode()
     def _run_batch(
         self, jobs: list[_Job], pyramids: list[ImagePyramid], full: bool = True
-    ) -> list[dict]:
+    ) -> list[CropResult]:
         """Crops -> network -> body model -> camera; numpy results in loaded-image pixels.
         Each result has ``refine_box``: the box a next round would crop (the heatmap joints'
         box, else the mesh keypoints'). ``full=False`` returns only that, unless some joint box
         is degenerate (then the batch is decoded fully)."""
-        from robosmplx.data.pipeline import normalize_image
         from robosmplx.geometry.boxes import box_from_keypoints
         from robosmplx.geometry.camera import ndc_to_pixels, project
         from robosmplx.geometry.rotations import matrix_to_axis_angle
 
         t0 = time.perf_counter()
         b, s = len(jobs), self.crop_size
-        crops = [pyramids[j.image].crop(j.region, self.source_size) for j in jobs]
-        source = torch.stack([normalize_image(c.astype(np.float32)) for c in crops]).to(self.device)
-        body_img = F.interpolate(source, size=(s, s), mode="area")  # (B, 3, S, S)
+        crops = np.stack([pyramids[j.image].crop(j.region, self.source_size) for j in jobs])
+        pixels = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float().contiguous()
         regions = torch.as_tensor(np.stack([j.region for j in jobs]), dtype=torch.float32)
         regions = regions.to(self.device)
         t0 = self._tick("crops", t0)
         parts = network_part_boxes(jobs, s, *self.part_box_scales, self.device)
-        pred = self.net(source, self.affine.expand(b, 2, 3), body_img=body_img, boxes=parts)
+        pred = self.net.forward_source(self.net.normalize(pixels), boxes=parts)
         t0 = self._tick("network", t0)
         joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
         scale = regions[:, None, 2:3] / s
@@ -474,7 +487,7 @@ class Predictor:
         ok = [person_box_problem(jbox[i], *pyramids[j.image].size) is None for i, j in enumerate(jobs)]  # fmt: skip
         if not full and all(ok):
             self._tick("decode", t0)
-            return [{"refine_box": jbox[i]} for i in range(b)]
+            return [CropResult(refine_box=jbox[i]) for i in range(b)]
         params = {k: v.float() for k, v in pred.pred_params.items()}
         body = self.body(**params)
         # the crop camera as a far virtual camera, then re-expressed in the image's one camera
@@ -512,10 +525,11 @@ class Predictor:
             "keypoints3d": kp3, "keypoints2d": uv, "keypoint_box": kbox.double(),
             "score": score, "part_boxes": {k: v.double() for k, v in parts.items()},
         })  # fmt: skip
-        out = [_item(host, i) for i in range(b)]
-        for i, r in enumerate(out):
-            r["joint_box"] = jbox[i]
-            r["refine_box"] = jbox[i] if ok[i] else r["keypoint_box"]
+        out = []
+        for i in range(b):
+            r = _item(host, i)
+            refine = jbox[i] if ok[i] else r["keypoint_box"]
+            out.append(CropResult(refine_box=refine, joint_box=jbox[i], **r))
         self._tick("decode", t0)
         return out
 
@@ -531,4 +545,4 @@ class Predictor:
         return collect_video(self, path, boxes, smooth, keep_vertices)
 
 
-__all__ = ["BOX_SCALE", "ImagePrediction", "PersonResult", "Predictor"]
+__all__ = ["BOX_SCALE", "CropResult", "ImagePrediction", "PersonResult", "Predictor"]

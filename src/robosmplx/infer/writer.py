@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 import torch
 
-from robosmplx.infer.cropping import reexpress_translation, scale_intrinsics
+from robosmplx.geometry.pixels import scale_intrinsics
+from robosmplx.infer.cropping import reexpress_translation
 from robosmplx.infer.export import write_bytes
 from robosmplx.io import commit_folder, make_partial_folder
 

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from robosmplx.errors import ShapeError
+from robosmplx.geometry.pixels import scale_intrinsics
 from robosmplx.losses.masking import check_shape, masked_mean, sample_flags
 
 ProjKind = Literal["bce", "ce"]
@@ -65,13 +66,7 @@ def projected_mask_loss(
 def rescale_intrinsics(k: Tensor, src_size: float, dst_size: float) -> Tensor:
     """(B, 3, 3) intrinsics for an image of side ``src_size`` -> the same camera on a resized
     image of side ``dst_size`` (pixel centres at integers: u' = (u + 0.5) r - 0.5)."""
-    r = dst_size / src_size
-    out = k.clone()
-    out[:, 0, 0] = k[:, 0, 0] * r
-    out[:, 1, 1] = k[:, 1, 1] * r
-    out[:, 0, 2] = (k[:, 0, 2] + 0.5) * r - 0.5
-    out[:, 1, 2] = (k[:, 1, 2] + 0.5) * r - 0.5
-    return out
+    return scale_intrinsics(k, dst_size / src_size)
 
 
 def proj_loss_from_mesh(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from robosmplx.errors import ConfigError
+from robosmplx.stage import get_stage
 
 Stage = Literal["body", "hand", "face", "wholebody"]
 
@@ -131,8 +132,5 @@ STAGE_OPTIONS: dict[str, LossOptions] = {
 
 def stage_losses(stage: str) -> tuple[LossWeights, LossOptions]:
     """Default (weights, options) of a training stage: body, hand, face or wholebody."""
-    if stage not in STAGE_WEIGHTS:
-        raise ConfigError(
-            f"unknown training stage {stage!r}; choose one of {', '.join(STAGE_WEIGHTS)}"
-        )
-    return STAGE_WEIGHTS[stage], STAGE_OPTIONS[stage]
+    name = get_stage(stage).name
+    return STAGE_WEIGHTS[name], STAGE_OPTIONS[name]

@@ -17,6 +17,7 @@ HRNet-W48 comes from the optional ``timm`` extra.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.geometry.pixels import IMAGENET_MEAN, IMAGENET_STD
 
 BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "drn_d_54", "hrnet_w48")
 
@@ -35,13 +37,32 @@ BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "drn_d_54", "hrnet
 class BackboneConfig:
     """name: one of :data:`BACKBONES`. width: channel multiplier of every stage (1.0 = published
     widths). out_channels: channels of F. output_stride: 8, 16 or 32 (ResNets; DRN is 8 only).
-    weights: a local .safetensors/.pth file loaded strictly at build time (never downloaded)."""
+    weights: a local .safetensors/.pth file loaded strictly at build time (never downloaded).
+    mean, std: the RGB normalisation (pixel values in [0, 1]) the trunk's inputs carry, as its
+    pretrained weights expect (ImageNet's for every trunk here)."""
 
     name: str = "drn_d_54"
     width: float = 1.0
     out_channels: int = 512
     output_stride: int = 8
     weights: str | None = None
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+
+def without_pretrained(cfg):
+    """``cfg`` with every backbone's ``weights`` file cleared (a checkpoint supersedes them, and
+    the pretrained file need not exist where the checkpoint is loaded)."""
+    if isinstance(cfg, BackboneConfig):
+        return dataclasses.replace(cfg, weights=None)
+    if dataclasses.is_dataclass(cfg):
+        changes = {
+            f.name: without_pretrained(getattr(cfg, f.name))
+            for f in dataclasses.fields(cfg)
+            if dataclasses.is_dataclass(getattr(cfg, f.name))
+        }
+        return dataclasses.replace(cfg, **changes)
+    return cfg
 
 
 @dataclass(frozen=True)
@@ -317,11 +338,17 @@ def load_backbone_weights(backbone: Backbone, path: str | Path, prefix: str = ""
     Classifier keys (:data:`CLASSIFIER_PREFIXES`) are skipped; any other missing, unexpected or
     shape-mismatched key raises :class:`CheckpointError` listing them.
     """
-    from robosmplx.models.checkpoint import load_state_strict
-
     sd = read_state_dict(path)
     if prefix:
         sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
-    sd = {k: v for k, v in sd.items() if not k.startswith(CLASSIFIER_PREFIXES)}
+    load_trunk_state(backbone, sd, source=str(path))
+
+
+def load_trunk_state(backbone: Backbone, state: dict[str, Tensor], source: str) -> None:
+    """Load a published checkpoint's state dict into the trunk, classifier keys skipped; any
+    other difference raises :class:`CheckpointError` naming ``source`` and the keys."""
+    from robosmplx.models.state_dict import load_state_strict
+
+    sd = {k: v for k, v in state.items() if not k.startswith(CLASSIFIER_PREFIXES)}
     target = backbone.trunk.net if isinstance(backbone.trunk, HRNetTrunk) else backbone.trunk
-    load_state_strict(target, sd, source=f"{path} ({backbone.config.name} backbone)")
+    load_state_strict(target, sd, source=f"{source} ({backbone.config.name} backbone)")

@@ -8,87 +8,22 @@ reporting every missing, unexpected or shape-mismatched key.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import yaml
-from torch import Tensor, nn
+from torch import nn
 
+import robosmplx.models.hmr  # noqa: F401  (the network modules register their kinds)
+import robosmplx.models.subnetwork  # noqa: F401
+import robosmplx.models.wholebody  # noqa: F401
 from robosmplx.errors import CheckpointError, ConfigError
+from robosmplx.models.backbones import without_pretrained
 from robosmplx.models.integrity import DIGEST_KEY, file_digest, read_weights
+from robosmplx.models.kinds import network_kinds
+from robosmplx.models.state_dict import load_state_strict
 
 FORMAT = "robosmplx-model"
 VERSION = 1
-_SHOW = 12  # keys listed per category before "... and N more"
-
-
-def _listing(title: str, keys: list[str]) -> str:
-    shown = ", ".join(keys[:_SHOW])
-    more = f" ... and {len(keys) - _SHOW} more" if len(keys) > _SHOW else ""
-    return f"{title} ({len(keys)}): {shown}{more}"
-
-
-def state_dict_mismatch(expected: dict[str, Tensor], given: dict[str, Tensor]) -> dict:
-    """Missing, unexpected and shape-mismatched keys of ``given`` against ``expected``.
-
-    A missing BatchNorm ``num_batches_tracked`` counter (older checkpoints) is not an error.
-    """
-    missing = sorted(
-        k for k in expected if k not in given and not k.endswith("num_batches_tracked")
-    )
-    unexpected = sorted(k for k in given if k not in expected)
-    shapes = sorted(
-        f"{k} {tuple(given[k].shape)} vs model {tuple(expected[k].shape)}"
-        for k in expected
-        if k in given and tuple(given[k].shape) != tuple(expected[k].shape)
-    )
-    return {"missing": missing, "unexpected": unexpected, "shape_mismatch": shapes}
-
-
-def load_state_strict(module: nn.Module, state: dict[str, Tensor], source: str) -> None:
-    """``module.load_state_dict(state)`` after a full key and shape check.
-
-    Raises :class:`CheckpointError` naming ``source`` and listing every problem key.
-    """
-    expected = module.state_dict()
-    report = state_dict_mismatch(expected, state)
-    if any(report.values()):
-        lines = [f"{source}: weights do not match the model"]
-        if report["missing"]:
-            lines.append(_listing("missing keys", report["missing"]))
-        if report["unexpected"]:
-            lines.append(_listing("unexpected keys", report["unexpected"]))
-        if report["shape_mismatch"]:
-            lines.append(_listing("shape mismatches", report["shape_mismatch"]))
-        lines.append(
-            "check that the file was saved from the same architecture and body model "
-            "(compare its .yaml config with the one you build)"
-        )
-        raise CheckpointError("; ".join(lines))
-    full = dict(state)
-    for k, v in expected.items():  # fill tolerated num_batches_tracked gaps
-        full.setdefault(k, v)
-    module.load_state_dict(full, strict=True)
-
-
-def _kinds() -> dict[str, tuple[type, type]]:
-    from robosmplx.models.hmr import HMR, HMRConfig
-    from robosmplx.models.subnetwork import SubNetwork, SubNetworkConfig
-    from robosmplx.models.wholebody import WholeBodyConfig, WholeBodyNetwork
-
-    return {
-        "subnetwork": (SubNetworkConfig, SubNetwork),
-        "wholebody": (WholeBodyConfig, WholeBodyNetwork),
-        "hmr": (HMRConfig, HMR),
-    }
-
-
-def model_class(cfg) -> type:
-    """The network class a config object builds."""
-    for cfg_cls, cls in _kinds().values():
-        if isinstance(cfg, cfg_cls):
-            return cls
-    raise ConfigError(f"{type(cfg).__name__} is not a robosmplx network config")
 
 
 def _paths(path: str | Path) -> tuple[Path, Path]:
@@ -116,10 +51,10 @@ def save_model(
     from robosmplx.io import atomic_write, atomic_write_text
 
     kind = getattr(model, "kind", None)
-    if kind not in _kinds():
+    if kind not in network_kinds():
         raise CheckpointError(
             f"cannot save {type(model).__name__}: only robosmplx networks "
-            f"({', '.join(_kinds())}) carry a config to save"
+            f"({', '.join(network_kinds())}) carry a config to save"
         )
     weights, config = _paths(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -150,7 +85,7 @@ def read_model_config(path: str | Path):
         raise CheckpointError(f"{config}: not valid YAML ({e})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{config}: not a robosmplx model config (format: {FORMAT} missing)")
-    kinds = _kinds()
+    kinds = network_kinds()
     if doc.get("kind") not in kinds:
         raise CheckpointError(
             f"{config}: unknown model kind {doc.get('kind')!r}; expected one of {sorted(kinds)}"
@@ -163,23 +98,6 @@ def read_model_config(path: str | Path):
     return doc["kind"], cfg
 
 
-def without_pretrained(cfg):
-    """``cfg`` with every backbone's ``weights`` file cleared (a checkpoint supersedes them, and
-    the pretrained file need not exist where the checkpoint is loaded)."""
-    from robosmplx.models.backbones import BackboneConfig
-
-    if isinstance(cfg, BackboneConfig):
-        return dataclasses.replace(cfg, weights=None)
-    if dataclasses.is_dataclass(cfg):
-        changes = {
-            f.name: without_pretrained(getattr(cfg, f.name))
-            for f in dataclasses.fields(cfg)
-            if dataclasses.is_dataclass(getattr(cfg, f.name))
-        }
-        return dataclasses.replace(cfg, **changes)
-    return cfg
-
-
 def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     """Rebuild the network from the config beside ``path`` and load its weights strictly.
 
@@ -190,7 +108,7 @@ def load_model(path: str | Path, map_location: str = "cpu") -> nn.Module:
     kind, cfg = read_model_config(weights)
     if not weights.is_file():
         raise CheckpointError(f"{weights}: weights file not found")
-    _, model_cls = _kinds()[kind]
+    _, model_cls = network_kinds()[kind]
     model = model_cls(without_pretrained(cfg))
     model.config = cfg
     state = read_weights(weights, map_location)

@@ -21,17 +21,22 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def example_inputs(model: nn.Module, source_size: int | None) -> tuple:
-    """Batch-1 inputs of the sizes the model's config names (whole-body: a square source of
-    ``source_size``, twice the body crop by default, mapped onto the body crop by scaling)."""
-    cfg = model.config
-    if model.kind == "wholebody":
-        body = cfg.body.input_size
-        src = source_size or 2 * body
-        k = body / src  # source px -> body-crop px, pixel centres aligned
-        affine = torch.tensor([[[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]]])
-        return torch.zeros(1, 3, src, src), affine
-    return (torch.zeros(1, 3, cfg.input_size, cfg.input_size),)
+def example_input(model: nn.Module) -> torch.Tensor:
+    """A batch-1 input of the crop size the model's config names (whole-body: its source)."""
+    size = model.config.crop_size
+    return torch.zeros(1, 3, size, size)
+
+
+class _SourceEntry(nn.Module):
+    """Calls the network's ``forward_source`` through ``__call__``, so the counter records
+    every module under the path ``_SourceEntry.net``."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor):
+        return self.net.forward_source(x)
 
 
 def _components(model: nn.Module) -> dict[str, tuple[nn.Module, int]]:
@@ -54,17 +59,17 @@ def _module_flops(counts: dict[str, int], module: nn.Module, path: str) -> int:
     return sum(_module_flops(counts, m, f"{path}.{n}") for n, m in module.named_children())
 
 
-def flop_report(model: nn.Module, source_size: int | None = None) -> dict:
+def flop_report(model: nn.Module) -> dict:
     """Params and FLOPs of ``model`` for one image, per component and in total. The forward
     runs on the model's device; build it under ``torch.device("meta")`` to count for free."""
     model = model.eval()
     device = next(model.parameters()).device
-    inputs = tuple(x.to(device) for x in example_inputs(model, source_size))
+    x = example_input(model).to(device)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(*inputs)
+        _SourceEntry(model)(x)
     counts = {k: sum(v.values()) for k, v in counter.get_flop_counts().items()}
-    root = type(model).__name__
+    root = f"{_SourceEntry.__name__}.net"
     rows = {}
     for name, (mod, crops) in _components(model).items():
         flops = _module_flops(counts, mod, f"{root}.{name}")
@@ -77,7 +82,7 @@ def flop_report(model: nn.Module, source_size: int | None = None) -> dict:
     total = counts.get("Global", 0)
     return {
         "kind": model.kind,
-        "input": {"shape": [list(x.shape) for x in inputs]},
+        "input": {"shape": [list(x.shape)]},
         "flop_counter": "torch.utils.flop_counter.FlopCounterMode (conv + matmul, 2 FLOPs per MAC)",
         "components": rows,
         "params_total": count_parameters(model),
@@ -94,7 +99,7 @@ def preset_report(name: str, body=None) -> dict:
     cfg = preset_config(name, body)
     with torch.device("meta"):
         model = build_model(cfg)
-        report = flop_report(model, preset.source_size)
+        report = flop_report(model)
     report["preset"] = name
     if body is None:
         body = preset.default_body

@@ -23,9 +23,10 @@ from robosmplx.errors import ConfigError
 from robosmplx.geometry.rotations import rot6d_to_matrix
 from robosmplx.models.backbones import Backbone, BackboneConfig
 from robosmplx.models.heads import rotation_init_6d
+from robosmplx.models.kinds import register_kind
 from robosmplx.models.outputs import Prediction
-from robosmplx.models.signature import BodySignature
-from robosmplx.models.subnetwork import CAM_INIT_SCALE, check_image, subnetwork_config
+from robosmplx.models.signature import BodySignature, group_problems
+from robosmplx.models.subnetwork import CAM_INIT_SCALE, check_image, check_source, subnetwork_config
 
 
 def _hmr_backbone() -> BackboneConfig:
@@ -49,6 +50,29 @@ class HMRConfig:
     def __post_init__(self) -> None:
         require_positive(self, "input_size", "iterations", "hidden")
 
+    @property
+    def predicted_groups(self) -> tuple[ParamGroup, ...]:
+        """Every parameter group this network predicts."""
+        return tuple(self.groups)
+
+    @property
+    def task(self) -> str:
+        """The crops it reads: ``hand`` when it predicts only hand groups (with the global
+        orientation and vectors), else ``body``."""
+        hand = all(
+            g.part == "hand" or g.name == "global_orient" or g.kind == "vector" for g in self.groups
+        )
+        return "hand" if hand else "body"
+
+    @property
+    def crop_size(self) -> int:
+        """Side of the dataset crop it reads (its input)."""
+        return self.input_size
+
+    def body_model_problems(self, body_model) -> list[str]:
+        """How its groups disagree with ``body_model`` (empty when it fits)."""
+        return group_problems(self.predicted_groups, body_model)
+
 
 def hmr_config(signature: BodySignature, part: str = "body", **options) -> HMRConfig:
     """HMR config regressing the ``part`` subnetwork's groups including its global branch."""
@@ -58,10 +82,9 @@ def hmr_config(signature: BodySignature, part: str = "body", **options) -> HMRCo
     return HMRConfig(groups=sub.predicted_groups, **options)
 
 
+@register_kind("hmr", HMRConfig)
 class HMR(nn.Module):
     """forward(img (B, 3, S, S)) -> :class:`Prediction` (no heatmap joints, no masks)."""
-
-    kind = "hmr"
 
     def __init__(self, cfg: HMRConfig):
         super().__init__()
@@ -127,3 +150,8 @@ class HMR(nn.Module):
 
     def forward(self, img: Tensor) -> Prediction:
         return self.forward_head(self.forward_features(img))
+
+    def forward_source(self, img: Tensor) -> Prediction:
+        """The one entry callers use: (B, 3, crop_size, crop_size) normalised dataset crops."""
+        check_source(img, self.config.crop_size, "HMR")
+        return self(img)

@@ -19,7 +19,8 @@ class Prediction:
     ``rhand``, ``face`` (B, 4) xywh in body-crop pixels. parts: whole-body only, the
     ``rhand``, ``lhand`` and ``face`` subnetwork predictions, each in its own crop's frame
     (the left hand already mirrored back to a left hand). pred_heatmaps: (B, J, D, h, w) the
-    Localization Module's logits behind ``pred_joints_hm`` (training losses only; not exported).
+    Localization Module's logits behind ``pred_joints_hm`` (training losses only; not in the
+    ONNX graph).
     """
 
     pred_params: dict[str, Tensor]
@@ -39,7 +40,7 @@ class Prediction:
         out: dict[str, Tensor] = {}
         for k, v in self.pred_params.items():
             out[f"pred_params.{k}"] = v
-        for name in ("pred_cam", "pred_joints_hm", "pred_segm_logits"):
+        for name in ("pred_cam", "pred_joints_hm", "pred_segm_logits", "pred_heatmaps"):
             v = getattr(self, name)
             if v is not None:
                 out[name] = v

@@ -23,12 +23,11 @@ from torch import nn
 
 from robosmplx.errors import ConfigError
 from robosmplx.models.backbones import BackboneConfig
-from robosmplx.models.hmr import HMRConfig, hmr_config
+from robosmplx.models.hmr import hmr_config
+from robosmplx.models.kinds import kind_of, network_class
 from robosmplx.models.signature import BodySignature, smplx_signature
-from robosmplx.models.subnetwork import SubNetworkConfig, subnetwork_config
+from robosmplx.models.subnetwork import subnetwork_config
 from robosmplx.models.wholebody import WholeBodyConfig, wholebody_config
-
-ModelConfig = SubNetworkConfig | WholeBodyConfig | HMRConfig
 
 PAPER_BACKBONE = BackboneConfig(name="drn_d_54")
 SMALL_BACKBONE = BackboneConfig(name="resnet18", width=0.5, out_channels=256, output_stride=8)
@@ -37,12 +36,18 @@ SMALL_SUB = {"input_size": 128, "heatmap_depth": 16, "hidden": 256, "segm_channe
 
 @dataclass(frozen=True)
 class Preset:
+    """A name for a config builder; the config itself answers everything else (its kind,
+    crop and source sizes, normalisation, predicted groups)."""
+
     name: str
-    kind: str
     default_body: str
-    build: Callable[[BodySignature], ModelConfig]
+    build: Callable[[BodySignature], object]
     doc: str
-    source_size: int | None = None  # whole-body: side of the high-resolution source image
+
+    @property
+    def kind(self) -> str:
+        """The network kind it builds (``wholebody``, ``subnetwork`` or ``hmr``)."""
+        return kind_of(self.build(smplx_signature()))
 
 
 def _paper_wholebody(sig: BodySignature) -> WholeBodyConfig:
@@ -67,18 +72,18 @@ _SMALL_HMR = BackboneConfig(name="resnet18", width=0.5, out_channels=256, output
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        Preset("paper", "wholebody", "smplx", _paper_wholebody, "paper whole-body, DRN-D-54 x3", 512),
-        Preset("paper-body", "subnetwork", "smplx", _part("body", PAPER_BACKBONE, {}), "paper Body subnetwork"),
-        Preset("paper-hand", "subnetwork", "smplx", _part("hand", PAPER_BACKBONE, {}), "paper Hand subnetwork"),
-        Preset("paper-face", "subnetwork", "smplx", _part("face", PAPER_BACKBONE, {}), "paper Face subnetwork"),
-        Preset("small", "wholebody", "anny", _small_wholebody, "CPU whole-body, ResNet-18/2 x3, 128 crops", 256),
-        Preset("small-body", "subnetwork", "anny", _part("body", SMALL_BACKBONE, SMALL_SUB), "CPU Body subnetwork"),
-        Preset("small-hand", "subnetwork", "anny", _part("hand", SMALL_BACKBONE, SMALL_SUB), "CPU Hand subnetwork"),
-        Preset("small-face", "subnetwork", "anny", _part("face", SMALL_BACKBONE, SMALL_SUB), "CPU Face subnetwork"),
-        Preset("hmr", "hmr", "smplx", lambda s: hmr_config(s, "body"), "baseline HMR body, ResNet-50"),
-        Preset("hmr-hand", "hmr", "smplx", lambda s: hmr_config(s, "hand"), "baseline HMR hand, ResNet-50"),
+        Preset("paper", "smplx", _paper_wholebody, "paper whole-body, DRN-D-54 x3"),
+        Preset("paper-body", "smplx", _part("body", PAPER_BACKBONE, {}), "paper Body subnetwork"),
+        Preset("paper-hand", "smplx", _part("hand", PAPER_BACKBONE, {}), "paper Hand subnetwork"),
+        Preset("paper-face", "smplx", _part("face", PAPER_BACKBONE, {}), "paper Face subnetwork"),
+        Preset("small", "anny", _small_wholebody, "CPU whole-body, ResNet-18/2 x3, 128 crops"),
+        Preset("small-body", "anny", _part("body", SMALL_BACKBONE, SMALL_SUB), "CPU Body subnetwork"),
+        Preset("small-hand", "anny", _part("hand", SMALL_BACKBONE, SMALL_SUB), "CPU Hand subnetwork"),
+        Preset("small-face", "anny", _part("face", SMALL_BACKBONE, SMALL_SUB), "CPU Face subnetwork"),
+        Preset("hmr", "smplx", lambda s: hmr_config(s, "body"), "baseline HMR body, ResNet-50"),
+        Preset("hmr-hand", "smplx", lambda s: hmr_config(s, "hand"), "baseline HMR hand, ResNet-50"),
         Preset(
-            "hmr-small", "hmr", "anny",
+            "hmr-small", "anny",
             lambda s: hmr_config(s, "body", backbone=_SMALL_HMR, input_size=128, hidden=512),
             "baseline HMR body, ResNet-18/2, 128 crops",
         ),
@@ -111,7 +116,7 @@ def resolve_signature(body) -> BodySignature:
     return BodySignature.from_body_model(body)
 
 
-def preset_config(name: str, body=None) -> ModelConfig:
+def preset_config(name: str, body=None):
     """The config of preset ``name`` sized for ``body`` (default: the preset's body model)."""
     p = get_preset(name)
     return p.build(resolve_signature(body if body is not None else p.default_body))
@@ -120,6 +125,4 @@ def preset_config(name: str, body=None) -> ModelConfig:
 def build_model(config_or_name, body=None) -> nn.Module:
     """A network from a preset name (sized for ``body``) or from a config object."""
     cfg = preset_config(config_or_name, body) if isinstance(config_or_name, str) else config_or_name
-    from robosmplx.models.checkpoint import model_class
-
-    return model_class(cfg)(cfg)
+    return network_class(cfg)(cfg)

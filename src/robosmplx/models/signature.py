@@ -195,3 +195,37 @@ def smplx_signature() -> BodySignature:
         },
         part_keypoints={"rhand": rhand, "lhand": lhand, "face": (idx["neck"],) + face},
     )
+
+
+def group_problems(groups, body_model, exact: bool = False) -> list[str]:
+    """How predicted ``groups`` (ParamGroups) disagree with ``body_model``'s: a group it lacks
+    or holds with another kind or size, and with ``exact`` also a group it has that is not
+    predicted. Empty when they fit."""
+    spec = body_model.spec
+    problems = []
+    for g in groups:
+        if g.name not in spec:
+            problems.append(f"it has no {g.name!r}")
+        elif (spec[g.name].kind, spec[g.name].size) != (g.kind, g.size):
+            m = spec[g.name]
+            problems.append(f"{g.name!r} is {g.kind} {g.size} here, {m.kind} {m.size} there")
+    if exact:
+        mine = {g.name for g in groups}
+        problems += [f"{n!r} is not predicted" for n in spec.names if n not in mine]
+    return problems
+
+
+def check_body_model(cfg, body_model, where: str) -> None:
+    """:class:`robosmplx.errors.CheckpointError` unless network config ``cfg`` fits
+    ``body_model`` (its ``body_model_problems``), naming ``where`` and what to do."""
+    from robosmplx.errors import CheckpointError
+
+    problems = cfg.body_model_problems(body_model)
+    if problems:
+        shown = "; ".join(problems[:6]) + (
+            f"; ... and {len(problems) - 6} more" if len(problems) > 6 else ""
+        )
+        raise CheckpointError(
+            f"{where}: the network does not fit body model {body_model.name!r} ({shown}); it was "
+            "trained for another body model: pass the matching --body-model NAME"
+        )

@@ -18,9 +18,11 @@ from robosmplx.config import require_positive
 from robosmplx.errors import ConfigError, ShapeError
 from robosmplx.models.backbones import Backbone, BackboneConfig
 from robosmplx.models.heads import ParamRegressor
+from robosmplx.models.kinds import register_kind
 from robosmplx.models.localization import LocalizationModule, PartSegmentationHead
 from robosmplx.models.outputs import Prediction
-from robosmplx.models.signature import BodySignature
+from robosmplx.models.signature import BodySignature, group_problems
+from robosmplx.stage import STAGES
 
 Part = Literal["body", "hand", "face"]
 
@@ -66,7 +68,22 @@ class SubNetworkConfig:
 
     @property
     def predicted_groups(self) -> tuple[ParamGroup, ...]:
+        """Every parameter group this network predicts."""
         return self.groups + (self.global_groups if self.with_global else ())
+
+    @property
+    def task(self) -> str:
+        """The crops it reads: ``body``, ``hand`` or ``face``."""
+        return self.part
+
+    @property
+    def crop_size(self) -> int:
+        """Side of the dataset crop it reads (its input)."""
+        return self.input_size
+
+    def body_model_problems(self, body_model) -> list[str]:
+        """How its groups disagree with ``body_model`` (empty when it fits)."""
+        return group_problems(self.predicted_groups, body_model)
 
 
 def _global_groups(sig: BodySignature) -> tuple[ParamGroup, ...]:
@@ -98,7 +115,7 @@ def subnetwork_config(
         groups = tuple(g for g in signature.groups if g.part == "body" and g.name not in glob_names)
         joints = signature.num_keypoints
     elif part in ("hand", "face"):
-        view = "rhand" if part == "hand" else "face"
+        view = STAGES[part].view
         groups = tuple(signature.group(n) for n in signature.part_groups[view])
         joints = len(signature.part_keypoints[view])
     else:
@@ -128,11 +145,19 @@ def check_image(img: Tensor, stride: int, what: str) -> None:
         )
 
 
+def check_source(img: Tensor, size: int, what: str) -> None:
+    """Raise :class:`ShapeError` unless ``img`` is a batch of (3, size, size) crops."""
+    if img.dim() != 4 or tuple(img.shape[1:]) != (3, size, size):
+        raise ShapeError(
+            f"{what}: expected crops (B, 3, {size}, {size}) (the config's crop_size), "
+            f"got {tuple(img.shape)}"
+        )
+
+
+@register_kind("subnetwork", SubNetworkConfig)
 class SubNetwork(nn.Module):
     """Backbone + Localization Module + regressor + part segmentation, configured by
     :class:`SubNetworkConfig`. forward(img (B, 3, S, S)) -> :class:`Prediction`."""
-
-    kind = "subnetwork"
 
     def __init__(self, cfg: SubNetworkConfig):
         super().__init__()
@@ -180,3 +205,8 @@ class SubNetwork(nn.Module):
 
     def forward(self, img: Tensor) -> Prediction:
         return self.forward_head(self.forward_features(img))
+
+    def forward_source(self, img: Tensor) -> Prediction:
+        """The one entry callers use: (B, 3, crop_size, crop_size) normalised dataset crops."""
+        check_source(img, self.config.crop_size, f"{self.config.part} subnetwork")
+        return self(img)

@@ -1,11 +1,12 @@
 """Whole-body network (paper Figure 4): body subnetwork, part boxes from its keypoints, hand and
 face subnetworks on high-resolution crops, one full parameter set plus the body camera.
 
-Inputs: ``image`` (B, 3, H, W) the normalised high-resolution source (the original image, or a
-larger crop of it such as the 512 x 512 of the authors' configs) and ``affine`` (B, 2, 3) mapping
-its pixels to body-crop pixels. The body crop (``cfg.body.input_size``) is cut from the source
-through ``affine`` unless the caller passes an already resized ``body_img`` (better
-anti-aliased). Hand and face boxes come from the body's soft-argmax keypoints in body-crop
+Callers feed it through :meth:`WholeBodyNetwork.forward_source`: a normalised square source
+crop of the person (``cfg.source_size``, twice the body input unless set, as the 512 x 512 of
+the authors' configs), area-downsampled to the body crop (``cfg.body.input_size``) and mapped onto
+it by :func:`robosmplx.geometry.pixels.resize_affine`. The lower-level ``forward(image, affine)``
+takes any source and (B, 2, 3) affine from its pixels to body-crop pixels; the body crop is then
+cut through ``affine`` unless an already resized ``body_img`` is passed (better anti-aliased). Hand and face boxes come from the body's soft-argmax keypoints in body-crop
 pixels (centre = keypoint mean, side = extent x 2.0 for hands, x 1.5 for the face, square),
 are mapped back through ``affine`` and cropped from the source at the part input sizes. Left
 hands are mirrored, run with the right hands as one batch, and mirrored back.
@@ -15,20 +16,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
+from robosmplx.body.base import ParamGroup
 from robosmplx.errors import CheckpointError, ConfigError, ShapeError
 from robosmplx.geometry.boxes import box_from_keypoints
 from robosmplx.geometry.camera import ndc_to_pixels
+from robosmplx.geometry.pixels import resize_affine
 from robosmplx.geometry.rotations import mirror_rotation
-from robosmplx.models.backbones import BackboneConfig
-from robosmplx.models.checkpoint import load_state_strict, without_pretrained
+from robosmplx.models.backbones import BackboneConfig, without_pretrained
+from robosmplx.models.kinds import register_kind
 from robosmplx.models.outputs import Prediction
 from robosmplx.models.roi import roi_crop
-from robosmplx.models.signature import BodySignature
+from robosmplx.models.signature import BodySignature, group_problems
+from robosmplx.models.state_dict import load_state_strict
 from robosmplx.models.subnetwork import SubNetwork, SubNetworkConfig, subnetwork_config
 
 BOX_NAMES = ("lhand", "rhand", "face")
@@ -40,7 +44,9 @@ class WholeBodyConfig:
     branch). box_keypoints: ``lhand``, ``rhand``, ``face`` indices into the body's J keypoints.
     left_groups: the left-hand groups, in the order of ``hand.groups`` (the right ones).
     crop_grad: let part losses reach the body keypoints through the crop boxes (default off:
-    the boxes learn from L_box only)."""
+    the boxes learn from L_box only). source_size: side of the square source crop callers cut
+    around a person (hand and face crops come from it); twice the body input when not given.
+    The source's normalisation is the body backbone's (``mean``, ``std``)."""
 
     body: SubNetworkConfig
     hand: SubNetworkConfig
@@ -50,6 +56,57 @@ class WholeBodyConfig:
     hand_box_scale: float = 2.0
     face_box_scale: float = 1.5
     crop_grad: bool = False
+    source_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.source_size is None:
+            object.__setattr__(self, "source_size", 2 * self.body.input_size)
+        if self.source_size < self.body.input_size:
+            raise ConfigError(
+                f"whole-body config: source_size {self.source_size} is smaller than the body "
+                f"crop {self.body.input_size}; the source is the larger, high-resolution crop"
+            )
+
+    @property
+    def mean(self) -> tuple[float, float, float]:
+        """RGB mean (pixel values in [0, 1]) subtracted from the source."""
+        return self.body.backbone.mean
+
+    @property
+    def std(self) -> tuple[float, float, float]:
+        """RGB standard deviation (pixel values in [0, 1]) the source is divided by."""
+        return self.body.backbone.std
+
+    @property
+    def task(self) -> str:
+        return "wholebody"
+
+    @property
+    def crop_size(self) -> int:
+        """Side of the dataset crop it reads: the high-resolution source."""
+        return self.source_size
+
+    @property
+    def predicted_groups(self) -> tuple[ParamGroup, ...]:
+        """Every parameter group it predicts: body (with the global branch), right hand, left
+        hand (the right ones renamed), face."""
+        left = tuple(
+            dataclasses.replace(g, name=n) for g, n in zip(self.hand.groups, self.left_groups)
+        )
+        return self.body.predicted_groups + self.hand.groups + left + self.face.groups
+
+    def body_model_problems(self, body_model) -> list[str]:
+        """How it disagrees with ``body_model``: parameter groups (all of them, exactly),
+        keypoint count and the part-box keypoints. Empty when it fits."""
+        problems = group_problems(self.predicted_groups, body_model, exact=True)
+        layout = body_model.keypoint_layout
+        if self.body.num_joints != len(layout):
+            problems.append(f"{self.body.num_joints} keypoints here, {len(layout)} there")
+        else:
+            for k, idx in self.box_keypoints.items():
+                if tuple(idx) != tuple(layout.subsets.get(k, ())):
+                    problems.append(f"the {k} keypoints differ")
+        return problems
 
 
 def wholebody_config(
@@ -119,10 +176,9 @@ def _split(pred: Prediction, n: int) -> tuple[Prediction, Prediction]:
     return cut(slice(0, n)), cut(slice(n, 2 * n))
 
 
+@register_kind("wholebody", WholeBodyConfig)
 class WholeBodyNetwork(nn.Module):
     """Body, hand and face :class:`SubNetwork` s joined by keypoint boxes and ROI crops."""
-
-    kind = "wholebody"
 
     def __init__(self, cfg: WholeBodyConfig):
         super().__init__()
@@ -247,20 +303,42 @@ class WholeBodyNetwork(nn.Module):
             self.forward_features(body_img), image, affine.to(image.dtype), boxes
         )
 
-    def load_part(self, part: str, source) -> None:
+    def normalize(self, pixels: Tensor) -> Tensor:
+        """(B, 3, H, W) RGB pixel values in 0..255 -> the normalised input (config mean/std)."""
+        mean = pixels.new_tensor(self.config.mean).view(1, 3, 1, 1) * 255.0
+        std = pixels.new_tensor(self.config.std).view(1, 3, 1, 1) * 255.0
+        return (pixels - mean) / std
+
+    def forward_source(self, source: Tensor, boxes: dict[str, Tensor] | None = None) -> Prediction:
+        """The one entry callers use: (B, 3, R, R) normalised square source crops (R is
+        ``config.source_size`` for inference; any R >= the body input in training) -> the
+        area-downsampled body crop and the pixel-centre resize affine -> :meth:`forward`.
+        ``boxes``: xywh body-crop pixels replacing the predicted part boxes."""
+        s = self.config.body.input_size
+        if source.dim() != 4 or source.shape[1] != 3 or source.shape[-1] != source.shape[-2]:
+            raise ShapeError(
+                f"whole-body source: expected square crops (B, 3, R, R), got {tuple(source.shape)}"
+            )
+        side = int(source.shape[-1])
+        if side < s:
+            raise ShapeError(
+                f"whole-body source: side {side} is smaller than the body crop {s}; cut the "
+                f"source at config.source_size ({self.config.source_size})"
+            )
+        body_img = source if side == s else F.interpolate(source, size=(s, s), mode="area")
+        affine = source.new_tensor(resize_affine(s / side)).expand(source.shape[0], 2, 3)
+        return self.forward(source, affine, body_img=body_img, boxes=boxes)
+
+    def load_part(self, part: str, source, where: str | None = None) -> None:
         """Load a trained part subnetwork into ``body``, ``hand`` or ``face``.
 
-        ``source``: a :class:`SubNetwork`, its state dict, or a saved model path. The part-only
-        global branch (orient/shape/camera heads) a part was trained with is dropped when this
-        network has none; any other difference raises :class:`CheckpointError` with the keys.
+        ``source``: a :class:`SubNetwork` (e.g. from ``load_model``) or its state dict;
+        ``where`` names it in errors. The part-only global branch (orient/shape/camera heads) a
+        part was trained with is dropped when this network has none; any other difference
+        raises :class:`CheckpointError` with the keys.
         """
         target: SubNetwork = getattr(self, part)
-        where = f"{part} subnetwork"
-        if isinstance(source, str | Path):
-            from robosmplx.models.checkpoint import load_model
-
-            where = str(source)
-            source = load_model(source)
+        where = where or f"{part} subnetwork"
         if isinstance(source, SubNetwork):
             # architecture only: not the global branch, initial values or pretrained record
             ignore = {"with_global": False, "cam_init_scale": 1.0, "vector_init": {}}
@@ -284,7 +362,8 @@ class WholeBodyNetwork(nn.Module):
         load_state_strict(target, state, source=where)
 
     def swap_in(self, hand_state=None, face_state=None) -> None:
-        """The multi-stage fine-tune: replace hand and/or face with separately trained ones."""
+        """The multi-stage fine-tune: replace hand and/or face with separately trained ones
+        (each a :class:`SubNetwork` or a state dict, as for :meth:`load_part`)."""
         if hand_state is not None:
             self.load_part("hand", hand_state)
         if face_state is not None:

@@ -185,6 +185,7 @@ def _soft_render(
     covered = uv.new_zeros(n_t)  # "contour": 1 where a drawn face covers the pixel centre
     parts = uv.new_zeros(n_t, num_parts) if labels is not None else None
     scale = uv.new_full((n_t,), float("-inf"))  # per-pixel log-factor of ``parts``
+    earlier = False  # a chunk has added to ``parts`` (a Python flag: no device sync per chunk)
     for chunk in plan:
         args = (*table, opened, chunk.face, chunk.x, chunk.y, sigma, s_cut, far2)
         if len(plan) > 1:  # recompute in backward: memory stays one chunk's worth
@@ -204,14 +205,14 @@ def _soft_render(
             continue
         logw = F.logsigmoid(s) - zrel / gamma  # (n,)
         new_scale = scale.scatter_reduce(0, pix, logw.detach(), "amax")
-        if bool(torch.isfinite(scale).any()):  # earlier chunks: bring them to the new scale
+        if earlier:  # bring earlier chunks to the new scale (pixels they missed stay 0)
             seen = torch.isfinite(new_scale)
             rescale = torch.exp(torch.where(seen, scale - new_scale, new_scale.new_zeros(())))
             parts = parts * rescale[:, None]
         w = torch.exp(logw - new_scale.index_select(0, pix))
         part_slot = pix * num_parts + labels.index_select(0, sf.face.index_select(0, f))
         parts = parts.view(-1).index_add(0, part_slot, w).view(n_t, num_parts)
-        scale = new_scale
+        scale, earlier = new_scale, True
     if silhouette == "contour":
         s_sil = torch.where(covered > 0, outline2, -outline2) / sigma  # (T,)
         log_bg = F.logsigmoid(-s_sil)

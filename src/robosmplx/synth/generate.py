@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from robosmplx.config import from_dict, to_dict
+from robosmplx.errors import ConfigError
 from robosmplx.procs import die_with_parent
 from robosmplx.synth.config import SynthConfig
 from robosmplx.synth.writer import assemble, done_indices, prepare_output, write_sample
@@ -37,7 +38,6 @@ def build_tables(cfg: SynthConfig, model_dir: str | None = None):
     """The body model's :class:`~robosmplx.synth.people.ModelTables` for ``cfg``; refuses a
     model without the keypoints the task crops around (SMPL has no hands or face)."""
     from robosmplx.body import load_body_model
-    from robosmplx.errors import ConfigError
     from robosmplx.synth.people import ModelTables
 
     tables = ModelTables(load_body_model(cfg.body_model, model_dir=model_dir))
@@ -114,7 +114,10 @@ class SynthRunner:
     def use(self, cfg: SynthConfig, out: str | Path) -> None:
         """Serve another dataset with the same body model (benchmarks reuse the workers)."""
         if cfg.body_model != self.cfg.body_model:
-            raise ValueError("a runner serves one body model")
+            raise ConfigError(
+                f"a synthesis runner serves one body model ({self.cfg.body_model}); start another "
+                f"runner for {cfg.body_model}"
+            )
         self.cfg, self.out = cfg, Path(out)
 
     def run(self, indices: list[int], on_done: Callable[[int], None] | None = None) -> int:
@@ -165,8 +168,6 @@ def generate(
     model_dir: str | None = None,
 ) -> Path:
     """Make (or finish) ``count`` samples in ``out`` and assemble ``out/humandata.npz``."""
-    from robosmplx.errors import ConfigError
-
     if count < 1:
         raise ConfigError(f"--count must be at least 1, got {count}")
     out = Path(out)

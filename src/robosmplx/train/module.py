@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from robosmplx.models.outputs import Prediction
 from robosmplx.train.config import TrainConfig
 from robosmplx.train.objective import Objective
-from robosmplx.train.stages import build_network, network_input_size
-
-
-def downscale_affine(src: int, dst: int, batch: int, like: Tensor) -> Tensor:
-    """(B, 2, 3) affine taking pixels of a ``src`` image to the same view resized to ``dst``
-    (pixel centres kept: u' = (u + 0.5) r - 0.5)."""
-    r = dst / src
-    a = torch.tensor(
-        [[r, 0.0, 0.5 * r - 0.5], [0.0, r, 0.5 * r - 0.5]], dtype=like.dtype, device=like.device
-    )
-    return a.expand(batch, 2, 3)
+from robosmplx.train.stages import build_network
+from robosmplx.train.validation import validation_metrics
 
 
 class TrainModule(L.LightningModule):
@@ -40,8 +30,9 @@ class TrainModule(L.LightningModule):
         self.cfg = cfg
         body_model = body_model if body_model is not None else load_body_model(cfg.body_model)
         self.net = net if net is not None else build_network(cfg, body_model)
-        self.is_wholebody = getattr(self.net, "kind", "") == "wholebody"
-        self.input_size = network_input_size(self.net)
+        ncfg = self.net.config
+        self.is_wholebody = ncfg.task == "wholebody"
+        self.input_size = ncfg.body.input_size if self.is_wholebody else ncfg.input_size
         crop = cfg.augment.crop_size
         if (crop != self.input_size) if not self.is_wholebody else (crop < self.input_size):
             from robosmplx.errors import ConfigError
@@ -49,8 +40,7 @@ class TrainModule(L.LightningModule):
             raise ConfigError(
                 f"augment.crop_size {crop} does not fit model.preset {cfg.model.preset!r}, whose "
                 f"{'body crop' if self.is_wholebody else 'input'} is {self.input_size} px; set "
-                f"augment.crop_size={self.input_size if not self.is_wholebody else 2 * self.input_size} "
-                "or model.overrides.input_size"
+                f"augment.crop_size={ncfg.crop_size} or model.overrides.input_size"
             )
         loss = cfg.loss
         self.objective = Objective(
@@ -61,15 +51,7 @@ class TrainModule(L.LightningModule):
 
     # -- forward ------------------------------------------------------------------------------
     def forward(self, batch: dict[str, Tensor]) -> Prediction:
-        img = batch["img"]  # (B, 3, S, S)
-        if not self.is_wholebody:
-            return self.net(img)
-        s, b = img.shape[-1], img.shape[0]
-        body_img = img
-        if s != self.input_size:
-            body_img = F.interpolate(img, size=(self.input_size, self.input_size), mode="area")
-        affine = downscale_affine(s, self.input_size, b, img)
-        return self.net(img, affine, body_img=body_img)
+        return self.net.forward_source(batch["img"])  # (B, 3, S, S) crops
 
     def _step(self, batch: dict[str, Tensor], prefix: str) -> tuple[Tensor, Prediction]:
         pred = self(batch)
@@ -84,7 +66,7 @@ class TrainModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         total, _ = self._step(batch, "train")
-        if not torch.isfinite(total):
+        if self._reads_loss(total) and not torch.isfinite(total):
             from robosmplx.errors import RoboSMPLXError
 
             raise RoboSMPLXError(
@@ -93,9 +75,16 @@ class TrainModule(L.LightningModule):
             )
         return total
 
+    def _reads_loss(self, total: Tensor) -> bool:
+        """Whether this step checks the loss: always on the CPU; on an accelerator, where a read
+        waits for the device, only at logging steps (when Lightning reads it anyway)."""
+        if total.device.type == "cpu" or self._trainer is None:
+            return True
+        return self.global_step % max(1, self.trainer.log_every_n_steps) == 0
+
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         _, pred = self._step(batch, "val")
-        metrics = self.objective.metrics(pred, batch)
+        metrics = validation_metrics(self.objective, pred, batch)
         if metrics:
             self.log_dict(
                 {f"val/{k}": v for k, v in metrics.items()}, on_epoch=True, batch_size=batch["img"].shape[0],

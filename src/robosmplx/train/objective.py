@@ -33,13 +33,11 @@ from robosmplx.geometry.camera import (
     ndc_to_pixels,
     weak_to_translation,
 )
+from robosmplx.geometry.pixels import scale_pixels
 from robosmplx.losses.masking import root_point
 from robosmplx.losses.weights import LossOptions, LossWeights
 from robosmplx.models.outputs import Prediction
-
-STAGES = ("body", "hand", "face", "wholebody")
-_VIEW = {"hand": "rhand", "face": "face"}
-_PART = {"body": "body", "wholebody": "body", "hand": "hand", "face": "face"}
+from robosmplx.stage import get_stage
 
 
 @dataclass
@@ -78,8 +76,7 @@ class Objective(nn.Module):
         box_crop_size: int | None = None,
     ):
         super().__init__()
-        if stage not in STAGES:
-            raise ConfigError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        spec = get_stage(stage)
         self.__dict__["body_model"] = body_model  # not a submodule: no weights of ours
         self.stage, self.weights, self.options = stage, weights, options
         self.focal_length = focal_length
@@ -87,7 +84,7 @@ class Objective(nn.Module):
         self.box_crop_size = box_crop_size
         layout = body_model.keypoint_layout
         self.num_keypoints = len(layout)
-        view = _VIEW.get(stage)
+        view = spec.view
         if view is None:
             kp = list(range(len(layout)))
             self.data_subset: list[int] | None = None
@@ -100,7 +97,7 @@ class Objective(nn.Module):
             self.root = kp.index(pv.root) if pv.root in kp else list(range(len(kp)))
             self.centre = True
         self.register_buffer("kp_index", torch.tensor(kp, dtype=torch.long), persistent=False)
-        part = _PART[stage]
+        part = spec.part
         labels = getattr(body_model, f"{part}_part_labels").clone().long()  # (V,)
         if view is not None:
             keep = torch.zeros_like(labels, dtype=torch.bool)
@@ -152,7 +149,7 @@ class Objective(nn.Module):
         self, pred: Prediction, batch: Mapping[str, Tensor]
     ) -> tuple[Tensor, dict[str, Tensor]]:
         dev = batch["img"].device
-        with _full_precision(dev):
+        with full_precision(dev):
             terms = self._terms(pred, batch)
         total = torch.zeros((), device=dev)
         for name, value in terms.items():  # box_lhand, box_rhand, box_face share the box weight
@@ -366,7 +363,7 @@ class Objective(nn.Module):
         return target, valid
 
     def _pose_group(self) -> str:
-        view = _VIEW.get(self.stage)
+        view = get_stage(self.stage).view
         names = ("body_pose",) if view is None else self.body_model.part_views[view].param_groups
         spec = self.body_model.spec
         for n in names:
@@ -374,54 +371,12 @@ class Objective(nn.Module):
                 return n
         raise ConfigError(f"the {self.stage} stage has no rotation group for a pose representation")
 
-    # -- validation metrics -------------------------------------------------------------------
-    @torch.no_grad()
-    def metrics(self, pred: Prediction, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """Per-batch means in millimetres: ``mpjpe`` and ``pa_mpjpe`` on the stage's keypoints
-        (samples with 3D ground truth), ``pve`` when the ground-truth parameters are complete."""
-        from robosmplx.eval import metrics as M
 
-        out: dict[str, Tensor] = {}
-        dev = batch["img"].device
-        with _full_precision(dev):
-            posed = self.pose({k: v.float() for k, v in pred.pred_params.items()})
-            gt3 = self.stage_keypoints(batch["gt_keypoints3d"].float())
-            valid = gt3[..., 3] > 0  # (B, k)
-            keep = valid.any(1)
-            if "has_keypoints3d" in batch:
-                keep = keep & (batch["has_keypoints3d"] > 0)
-            if bool(keep.any()):
-                p, g, v = posed.keypoints[keep], gt3[keep, :, :3], valid[keep]
-                root = self.root
-                if bool(v[:, [root] if isinstance(root, int) else root].all()):
-                    out["mpjpe"] = _mean(M.mpjpe(p, g, root=root, valid=v), dev)
-                out["pa_mpjpe"] = _mean(M.pa_mpjpe(p, g, valid=v), dev)
-            gt_params, has = self.ground_truth_params(batch)
-            spec_keys = {
-                f"{g.name}_rotmat" if g.kind == "rotation" else g.name
-                for g in self.body_model.spec.groups
-            }
-            if self.stage in ("body", "wholebody") and set(gt_params) == spec_keys:
-                ok = (
-                    torch.ones(posed.vertices.shape[0], dtype=torch.bool, device=dev)
-                    if has is None
-                    else has > 0
-                )
-                if bool(ok.any()):
-                    gv = self.pose(gt_params).vertices
-                    out["pve"] = _mean(M.pve(posed.vertices[ok], gv[ok]), dev)
-        return out
-
-
-def _full_precision(device: torch.device):
+def full_precision(device: torch.device):
     """Autocast off where the device has autocast (not on 'meta', which the device test uses)."""
     if torch.amp.is_autocast_available(device.type):
         return torch.autocast(device.type, enabled=False)
     return contextlib.nullcontext()
-
-
-def _mean(values, device) -> Tensor:
-    return torch.as_tensor(float(values.mean()), device=device)
 
 
 def _match_labels(labels: Tensor, hw: tuple[int, int]) -> Tensor:
@@ -455,5 +410,4 @@ def _extent_box(uv: Tensor, valid: Tensor | None = None) -> Tensor:
 
 def _rescale_box(box: Tensor, r: float) -> Tensor:
     """(B, 4) xywh from a crop to the same region at ``r`` times the resolution (pixel centres)."""
-    xy = (box[:, :2] + 0.5) * r - 0.5
-    return torch.cat((xy, box[:, 2:] * r), -1)
+    return torch.cat((scale_pixels(box[:, :2], r), box[:, 2:] * r), -1)

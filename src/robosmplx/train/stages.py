@@ -76,9 +76,11 @@ def network_config(cfg: TrainConfig, body_model):
                 f"model.preset {cfg.model.preset!r} is a whole-body network; the {cfg.stage} "
                 f"stage trains a subnetwork (e.g. small-{cfg.stage} or paper-{cfg.stage})"
             )
+        body = _override_sub(mcfg.body, ov)
+        same = body.input_size == mcfg.body.input_size  # else the source follows the body crop
         return dataclasses.replace(
-            mcfg, body=_override_sub(mcfg.body, ov), hand=_override_sub(mcfg.hand, ov),
-            face=_override_sub(mcfg.face, ov),
+            mcfg, body=body, hand=_override_sub(mcfg.hand, ov), face=_override_sub(mcfg.face, ov),
+            source_size=mcfg.source_size if same else None,
         )  # fmt: skip
     if cfg.stage == "wholebody":
         raise ConfigError(
@@ -94,16 +96,10 @@ def network_config(cfg: TrainConfig, body_model):
     return _override_sub(mcfg, ov)
 
 
-def network_input_size(net: nn.Module) -> int:
-    """Side of the crop the network (or the whole-body network's body branch) reads."""
-    cfg = net.config
-    return int(cfg.body.input_size if hasattr(cfg, "body") else cfg.input_size)
-
-
 def load_weights(net: nn.Module, path: str | Path) -> None:
     """Load a saved network's weights into ``net`` with a full key and shape check."""
-    from robosmplx.models.checkpoint import load_state_strict
     from robosmplx.models.integrity import read_weights
+    from robosmplx.models.state_dict import load_state_strict
 
     p = Path(path)
     if p.suffix != ".safetensors":
@@ -155,10 +151,14 @@ def build_network(cfg: TrainConfig, body_model) -> nn.Module:
         load_pretrained_backbone(net, m.backbone_weights, m.backbone_prefix)
     if m.init:
         load_weights(net, m.init)
-    if m.body_init:
-        net.load_part("body", _check_exists(m.body_init, "trained Body subnetwork"))
-    hand = _check_exists(m.hand, "trained Hand subnetwork") if m.hand else None
-    face = _check_exists(m.face, "trained Face subnetwork") if m.face else None
-    if hand or face:
-        net.swap_in(hand_state=hand, face_state=face)
+    from robosmplx.models.checkpoint import load_model
+
+    for part, path, what in (
+        ("body", m.body_init, "Body"),
+        ("hand", m.hand, "Hand"),
+        ("face", m.face, "Face"),
+    ):
+        if path:
+            path = _check_exists(path, f"trained {what} subnetwork")
+            net.load_part(part, load_model(path), where=path)
     return net

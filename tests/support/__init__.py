@@ -1,0 +1,1 @@
+"""Test support: stand-in model files and other fixtures the tests build (not installed)."""
