@@ -72,7 +72,7 @@ def test_face_points_form_a_face(anny_small):
 
 def test_smplx_standin_resolves_through_the_same_tables(tmp_path):
     from robosmplx.body import load_body_model
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     write_standin_model_files(tmp_path, names=("smplx",))
     body = load_body_model("smplx", model_dir=tmp_path)

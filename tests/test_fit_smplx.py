@@ -7,7 +7,7 @@ from robosmplx.fit.synthetic import synthetic_people
 
 def test_smplx_standin_recovers_a_pose(tmp_path):
     from robosmplx.body import load_body_model
-    from robosmplx.body.standin import write_standin_model_files
+    from support.standin import write_standin_model_files
 
     write_standin_model_files(tmp_path, names=("smplx",))
     body = load_body_model("smplx", model_dir=tmp_path)
