@@ -20,7 +20,7 @@ MARGIN = 1.05
 
 @pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no bundled default checkpoint")
 def test_demo_runs_and_error_stays_as_measured(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--json"]) == 0
+    assert main(["demo", "--refine", "none", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["body_model"] == "anny" and not result["failed"]
     assert len(result["per_example"]) == 4
@@ -31,11 +31,11 @@ def test_demo_runs_and_error_stays_as_measured(tmp_path, capsys):
 
 @pytest.mark.skipif(not DEFAULT_CHECKPOINT.is_file(), reason="no bundled default checkpoint")
 def test_refinement_recrops_the_heatmap_joint_box_without_the_body_model():
-    one = Predictor(DEFAULT_CHECKPOINT, rounds=1)
+    one = Predictor(DEFAULT_CHECKPOINT, rounds=1, refine="none")
     img = EXAMPLES_DIR / "example_0.jpg"
     first = one.predict_image(img)[0]
     assert person_box_problem(first.joint_box, *first.image_size) is None
-    two = Predictor.from_network(one.net, one.body, rounds=2)
+    two = Predictor.from_network(one.net, one.body, rounds=2, refine="none")
     calls = []
     hook = two.body.register_forward_hook(lambda *a: calls.append(1))
     try:

@@ -45,7 +45,7 @@ def test_bad_files_fail_one_line_each_others_go_on(ckpt, tmp_path, capsys):
     rot.save(d / "exif.jpg", exif=exif, quality=95)
     out = tmp_path / "out"
     code, stdout, err = run_cli(
-        ["predict", str(d / "missing.png"), *sorted(map(str, d.glob("*.*"))),
+        ["predict", "--refine", "none", str(d / "missing.png"), *sorted(map(str, d.glob("*.*"))),
          "--out", str(out), "--checkpoint", str(ckpt), "--rounds", "1", "--no-render",
          "--mesh-format", "none", "--json"],
         capsys,
@@ -73,7 +73,8 @@ def test_bad_files_fail_one_line_each_others_go_on(ckpt, tmp_path, capsys):
 def test_broken_video_frames_are_skipped(ckpt, tmp_path, capsys):
     clip = break_frame(write_clip(tmp_path / "c.avi", frames=5), tmp_path / "broken.avi", 2)
     code, stdout, _ = run_cli(
-        ["predict", str(clip), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         str(clip), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--rounds", "1", "--no-render", "--json"],
         capsys,
     )  # fmt: skip
@@ -93,7 +94,8 @@ def test_nobody_rule(ckpt, tmp_path, capsys):
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((96, 128, 3), 127, np.uint8)).save(blank)
     code, stdout, _ = run_cli(
-        ["predict", str(blank), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         str(blank), "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--rounds", "1", "--min-score", "0.999", "--json"],
         capsys,
     )  # fmt: skip
@@ -110,7 +112,7 @@ def test_nobody_rule(ckpt, tmp_path, capsys):
 
 def test_checkpoint_problems(ckpt, tmp_path, capsys, monkeypatch):
     img = str(example_png(tmp_path / "x.png", 0, 64))
-    common = ["predict", img, "--out", str(tmp_path / "o"), "--rounds", "1"]
+    common = ["predict", "--refine", "none", img, "--out", str(tmp_path / "o"), "--rounds", "1"]
     code, _, err = run_cli([*common, "--checkpoint", str(tmp_path / "nope.safetensors")], capsys)
     assert code == 2 and "nope" in err and "checkpoint not found" in err
     # a body subnetwork checkpoint is not a whole-body network
@@ -159,7 +161,8 @@ def test_bad_box_files(ckpt, tmp_path, capsys):
             load_boxes(tmp_path / name)
     img = str(example_png(tmp_path / "a.png", 0, 64))
     code, _, err = run_cli(
-        ["predict", img, "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+        ["predict", "--refine", "none",
+         img, "--out", str(tmp_path / "o"), "--checkpoint", str(ckpt),
          "--boxes", str(tmp_path / "neg.json")],
         capsys,
     )  # fmt: skip

@@ -34,7 +34,8 @@ def test_bundled_examples_are_small_and_consistent(anny_small):
 def test_demo_runs_and_reports_errors(tmp_path, capsys):
     ckpt = small_checkpoint(tmp_path)
     out = tmp_path / "demo"
-    code = main(["demo", "--checkpoint", str(ckpt), "--out", str(out), "--rounds", "1",
+    code = main(["demo", "--refine", "none",
+                 "--checkpoint", str(ckpt), "--out", str(out), "--rounds", "1",
                  "--mesh-format", "none", "--json"])  # fmt: skip
     assert code == 0
     rep = json.loads(capsys.readouterr().out)
@@ -50,7 +51,7 @@ def test_demo_runs_and_reports_errors(tmp_path, capsys):
 def test_demo_without_default_checkpoint_names_it(tmp_path, monkeypatch, capsys):
     missing = tmp_path / "assets" / "default" / "model.safetensors"
     monkeypatch.setattr(loading, "DEFAULT_CHECKPOINT", missing)
-    code = main(["demo", "--out", str(tmp_path / "d")])
+    code = main(["demo", "--refine", "none", "--out", str(tmp_path / "d")])
     err = capsys.readouterr().err
     assert code == 2 and str(missing) in err and "--checkpoint" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "d").exists()

@@ -17,7 +17,9 @@ from robosmplx.infer.video import VideoReader
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
-    return Predictor(small_checkpoint(tmp_path_factory.getbasetemp()), rounds=1, batch_size=4)
+    return Predictor(
+        small_checkpoint(tmp_path_factory.getbasetemp()), rounds=1, batch_size=4, refine="none"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,8 @@ def test_track_camera_reexpression_stays_on_the_network(predictor, clip):
 
 def test_cli_video_outputs(predictor, clip, tmp_path, capsys):
     code = main([
-        "predict", str(clip), "--out", str(tmp_path), "--checkpoint", str(predictor.info.weights),
+        "predict", "--refine", "none",
+        str(clip), "--out", str(tmp_path), "--checkpoint", str(predictor.info.weights),
         "--rounds", "1", "--batch-size", "3", "--json",
     ])  # fmt: skip
     assert code == 0

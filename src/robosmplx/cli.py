@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "predict whole-body meshes and parameters for images, folders and videos",
         "robosmplx predict photo.jpg --out out/\n  robosmplx predict clip.mp4 --out out/ --boxes boxes.json",
     ),
+    "annotate": (
+        "robosmplx.infer.annotate",
+        "pseudo ground truth (HumanData) from unlabelled photos and videos, by fitting to landmarks",
+        "robosmplx annotate photos/ clip.mp4 --out data/mine.npz",
+    ),
     "synth": (
         "robosmplx.synth.cli",
         "generate synthetic people with full ground truth (HumanData format)",

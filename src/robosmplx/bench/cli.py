@@ -17,6 +17,8 @@ BENCHES = {
     "landmarks": "landmark evidence seconds per image and per model",
     "startup": "seconds to start: robosmplx --help and every subcommand's --help",
     "track": "identity switches on synthetic clips of two people crossing",
+    "depth": "people's depth error with one camera per photo (synthetic groups)",
+    "refine": "seconds per photo with landmarks + network + fit, by stage and people",
 }
 
 

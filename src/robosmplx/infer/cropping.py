@@ -44,6 +44,25 @@ def crop_region(box_xywh, scale: float = BOX_SCALE) -> np.ndarray:
     return np.array([center[0] - side / 2, center[1] - side / 2, side, side])
 
 
+def prior_focal(width: float, height: float) -> float:
+    """Focal length (pixels) assumed when a photo records none: the image diagonal (CLIFF's
+    prior), a diagonal field of view of 2 atan(1/2) = 53.1 degrees, a normal lens."""
+    return float(math.hypot(width, height))
+
+
+def image_intrinsics(width: int, height: int, focal: float | None = None) -> np.ndarray:
+    """(3, 3) float64 intrinsics of a whole ``width`` x ``height`` image: ``focal`` pixels
+    (default :func:`prior_focal`), principal point at the image centre."""
+    f = prior_focal(width, height) if focal is None else float(focal)
+    return np.array([[f, 0.0, (width - 1) / 2.0], [0.0, f, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
+
+
+def field_of_view(k: np.ndarray, width: int, height: int) -> float:
+    """Diagonal field of view (degrees) of intrinsics ``k`` (3, 3) on a ``width`` x ``height``
+    image."""
+    return float(np.degrees(2.0 * math.atan(math.hypot(width, height) / (2.0 * k[0, 0]))))
+
+
 def whole_image_region(width: int, height: int) -> np.ndarray:
     """(4,) the square region centred on the image that just holds all of it."""
     return crop_region(np.array([0.0, 0.0, width, height]), 1.0)

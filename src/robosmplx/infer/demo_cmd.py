@@ -47,7 +47,9 @@ def run(args) -> int:
         if comparable:
             scores[str(path)] = score_people(predictor.body, by_path[path], pred.people)
 
-    options = WriteOptions(mesh_formats=mesh_formats(args.mesh_format), render=not args.no_render)
+    options = WriteOptions(
+        mesh_formats=mesh_formats(args.mesh_format), render=not args.no_render, frame=args.camera
+    )
     out_dir = Path(args.out)
     with Progress(len(examples), not (args.quiet or args.json)) as bar:
         reports = process_inputs(

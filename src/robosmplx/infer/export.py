@@ -1,11 +1,15 @@
 """Writing what users ask for: parameters (.npz + .json, smplx-style names, camera), meshes
 (.obj / .ply / .glb). Every file is written atomically.
 
-Camera meaning (also in the JSON): OpenCV camera of the *original* image, pixels with (0, 0) at
-the centre of the top-left pixel; ``vertices_cam = body_model(**params).vertices + transl`` and
-``pixels = K @ vertices_cam`` (perspective divide). ``global_orient`` is in the camera frame.
-.obj/.ply hold camera-frame vertices; .glb holds them turned upright for glTF viewers and Blender
-(Y up: a 180-degree rotation about X).
+Camera meaning (also in the JSON): OpenCV camera of the *original* image, one per image and
+shared by all its people, pixels with (0, 0) at the centre of the top-left pixel;
+``vertices_cam = body_model(**params).vertices + transl`` and ``pixels = K @ vertices_cam``
+(perspective divide). ``global_orient`` is in the camera frame.
+
+Mesh files are in the *world* frame by default: metres, Y up, the camera at the origin looking
+down -Z (the glTF / Blender camera convention), ``vertices_world = vertices_cam @ R.T`` with
+``R = WORLD_FROM_CAMERA[:3, :3]`` (a 180-degree turn about X). ``frame="camera"`` writes .obj /
+.ply in the camera frame instead (.glb is always Y up).
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import numpy as np
 from robosmplx.io import atomic_write, atomic_write_bytes
 
 CAMERA_NOTE = (
-    "OpenCV camera of the original image (x right, y down, z forward, metres); "
+    "OpenCV camera of the original image, one per image (x right, y down, z forward, metres); "
     "vertices_cam = body_model(**params).vertices + transl; pixels = K @ vertices_cam / z; "
-    "global_orient is expressed in the camera frame"
+    "global_orient is expressed in the camera frame; world (Y up, camera at the origin looking "
+    "down -Z) = world_from_camera @ [vertices_cam, 1]"
 )
+MESH_FRAMES = ("world", "camera")
 
 
 def person_record(
@@ -86,6 +92,12 @@ def load_params(path: Path) -> dict[str, np.ndarray]:
 
 
 UPRIGHT = np.diag([1.0, -1.0, -1.0])  # camera frame (y down) -> glTF (y up)
+WORLD_FROM_CAMERA = np.diag([1.0, -1.0, -1.0, 1.0])  # (4, 4) camera pose in the world frame
+
+
+def to_world(vertices_cam: np.ndarray) -> np.ndarray:
+    """(..., 3) camera-frame points -> the world frame of the mesh files."""
+    return np.asarray(vertices_cam, np.float64) @ WORLD_FROM_CAMERA[:3, :3].T
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,18 +158,27 @@ def obj_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
 
 
 def save_mesh(
-    vertices: np.ndarray, faces: np.ndarray, path: Path, color=None, atomic: bool = True
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    path: Path,
+    color=None,
+    atomic: bool = True,
+    frame: str = "world",
 ) -> Path:
-    """Write a mesh; format from the suffix (.obj, .ply, .glb). Vertices (V, 3) camera frame.
-    ``color`` (RGB 0..255) becomes vertex colours in .ply and .glb (.obj holds geometry only).
-    ``atomic=False`` writes in place (see :func:`write_bytes`)."""
+    """Write a mesh; format from the suffix (.obj, .ply, .glb). Vertices (V, 3) camera frame,
+    written in ``frame`` (``world``: Y up, see the module docstring; ``camera``: as given,
+    except .glb, which is always Y up). ``color`` (RGB 0..255) becomes vertex colours in .ply
+    and .glb (.obj holds geometry only). ``atomic=False`` writes in place (see
+    :func:`write_bytes`)."""
     import trimesh
 
-    if path.suffix.lower() == ".obj":
-        return write_bytes(path, obj_bytes(vertices, faces), atomic)
+    if frame not in MESH_FRAMES:
+        raise ValueError(f"mesh frame {frame!r}: expected one of {MESH_FRAMES}")
     v = np.asarray(vertices, dtype=np.float64)
-    if path.suffix.lower() == ".glb":
-        v = v @ UPRIGHT.T
+    if frame == "world" or path.suffix.lower() == ".glb":
+        v = to_world(v)
+    if path.suffix.lower() == ".obj":
+        return write_bytes(path, obj_bytes(v, faces), atomic)
     mesh = trimesh.Trimesh(v, np.asarray(faces), process=False)
     if color is not None:
         rgba = np.array([*color[:3], 255], dtype=np.uint8)

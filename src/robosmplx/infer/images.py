@@ -25,6 +25,7 @@ class LoadedImage:
     path: Path
     notes: tuple[str, ...] = ()
     scale: float = 1.0  # loaded pixels per original pixel (< 1 after downscaling)
+    focal: float | None = None  # focal length in original pixels from EXIF (None: not recorded)
 
 
 def load_image(path: str | Path, max_side: int = MAX_SIDE) -> LoadedImage:
@@ -44,6 +45,7 @@ def load_image(path: str | Path, max_side: int = MAX_SIDE) -> LoadedImage:
             with Image.open(path) as im:
                 _check_pixels(path, *im.size)
                 im.load()
+                focal = exif_focal(im)
                 im = ImageOps.exif_transpose(im)
                 arr = _to_rgb8(im, notes)
     except InputError:
@@ -67,7 +69,40 @@ def load_image(path: str | Path, max_side: int = MAX_SIDE) -> LoadedImage:
         scale = max_side / max(h, w)
         arr = cv2.resize(arr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         notes.append(f"downscaled from {w}x{h} to {arr.shape[1]}x{arr.shape[0]}")
-    return LoadedImage(np.ascontiguousarray(arr), path, tuple(notes), scale)
+    return LoadedImage(np.ascontiguousarray(arr), path, tuple(notes), scale, focal)
+
+
+FULL_FRAME_DIAGONAL_MM = 43.2666  # 36 x 24 mm: what "35 mm equivalent" focal lengths refer to
+_FOCAL_PLANE_UNIT_MM = {2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}  # EXIF FocalPlaneResolutionUnit
+
+
+def exif_focal(im) -> float | None:
+    """The focal length in pixels of a Pillow image (before EXIF rotation, whose diagonal it
+    keeps) from its EXIF: ``FocalLengthIn35mmFilm`` (scaled by the image diagonal over the
+    36 x 24 mm diagonal), else ``FocalLength`` x ``FocalPlaneXResolution``; None when neither
+    is recorded or the values make no sense."""
+    try:
+        exif = im.getexif().get_ifd(0x8769)  # the Exif sub-IFD
+    except Exception:  # malformed EXIF is no reason to refuse the image
+        return None
+    w, h = im.size
+    f35 = _positive(exif.get(0xA405))  # FocalLengthIn35mmFilm, mm
+    if f35 is not None:
+        return f35 * float(np.hypot(w, h)) / FULL_FRAME_DIAGONAL_MM
+    f_mm, res = _positive(exif.get(0x920A)), _positive(exif.get(0xA20E))
+    unit = _FOCAL_PLANE_UNIT_MM.get(int(exif.get(0xA210, 2) or 2))
+    if f_mm is None or res is None or unit is None:
+        return None
+    recorded_w = _positive(exif.get(0xA002))  # PixelXDimension: the width the resolution is for
+    return f_mm * res / unit * (w / recorded_w if recorded_w else 1.0)
+
+
+def _positive(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return v if np.isfinite(v) and v > 0 else None
 
 
 def check_readable(path: str | Path, what: str) -> Path:

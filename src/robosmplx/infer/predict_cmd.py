@@ -43,6 +43,34 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         choices=["obj", "ply", "glb", "none"],
         help="mesh files per person (default obj; 'none' for no meshes)",
     )
+    p.add_argument(
+        "--refine",
+        default=None,
+        choices=["none", "landmarks"],
+        help="landmarks: person, hand and face boxes from pretrained landmark models, then each "
+        "person's body model fitted to the landmarks (needs the landmarks extra); none: the "
+        "network alone (default: landmarks when installed)",
+    )
+    p.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="with --refine landmarks: use the landmark boxes but skip the test-time fit",
+    )
+    p.add_argument(
+        "--camera",
+        default="world",
+        choices=["world", "camera"],
+        help="frame of the mesh files: world (metres, Y up, camera at the origin looking "
+        "down -Z; default) or camera (OpenCV: Y down, Z forward); parameters are always in "
+        "the camera frame",
+    )
+    p.add_argument(
+        "--focal",
+        type=float,
+        default=None,
+        help="the photos' focal length in pixels of the original image (default: from EXIF, "
+        "else the image diagonal, a 53-degree diagonal field of view)",
+    )
     p.add_argument("--no-render", action="store_true", help="skip overlay and side-view pictures")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
@@ -107,6 +135,9 @@ def build_predictor(args, detector=None):
         detector=detector,
         detector_threshold=getattr(args, "det_threshold", 0.5),
         max_side=getattr(args, "max_side", 4096),
+        focal=getattr(args, "focal", None),
+        refine=getattr(args, "refine", None) or "auto",
+        fit=not getattr(args, "no_fit", False),
     )
 
 
@@ -185,11 +216,14 @@ def run(args) -> int:
     if args.detector:
         detector = load_detector(args.detector, parse_options(args.detector_option))
     predictor = build_predictor(args, detector)
+    if predictor.refine_note and not args.json:
+        print(f"robosmplx predict: note: {predictor.refine_note}", file=sys.stderr)
     options = WriteOptions(
         mesh_formats=mesh_formats(args.mesh_format),
         render=not args.no_render,
         smooth=not args.no_smooth,
         video_meshes=args.video_meshes,
+        frame=args.camera,
     )
     with Progress(len(files), not (args.quiet or args.json)) as bar:
         reports = process_inputs(
@@ -200,6 +234,7 @@ def run(args) -> int:
         "out": str(out_dir),
         "checkpoint": str(predictor.info.weights),
         "body_model": predictor.body_model_name,
+        "refine": predictor.refine,
         "inputs": [r.to_dict() for r in reports],
         "input_errors": input_errors,
         "failed": len(failures),

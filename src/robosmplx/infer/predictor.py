@@ -26,10 +26,13 @@ from robosmplx.infer.cropping import (
     crop_boxes_to_image,
     crop_camera,
     crop_region,
+    image_intrinsics,
     keypoint_agreement,
     person_box_problem,
+    reexpress_translation,
     whole_image_region,
 )
+from robosmplx.infer.evidence import network_part_boxes
 from robosmplx.infer.images import MAX_SIDE, LoadedImage, load_image
 
 
@@ -46,6 +49,8 @@ class PersonResult:
     score: agreement of the network's heatmap joints and mesh keypoints in [0, 1]. crop_cam:
     the network's weak-perspective camera (s, tx, ty) on the ``region`` crop. joint_box: the
     box of the Localization Module's 2D body joints (what the next refinement round crops).
+    evidence: the person's landmark evidence (loaded pixels) when there is some; fit: the
+    test-time fit's outcome (``ok``, per-term ``losses``), None when not fitted.
     """
 
     params: dict[str, np.ndarray]
@@ -67,6 +72,8 @@ class PersonResult:
     joint_box: np.ndarray | None = None
     track_id: int | None = None
     frame_index: int | None = None
+    evidence: object | None = None
+    fit: dict | None = None
 
     def record(self) -> dict:
         """The flat record written to .npz/.json (see :func:`robosmplx.infer.export.person_record`)."""
@@ -91,6 +98,8 @@ class PersonResult:
             extra["track_id"] = np.int32(self.track_id)
         if self.frame_index is not None:
             extra["frame_index"] = np.int32(self.frame_index)
+        if self.fit is not None:
+            extra["fitted"] = np.bool_(self.fit["ok"])
         return person_record(
             self.params, self.transl, self.K, self.image_size, self.body_model, extra
         )
@@ -99,7 +108,9 @@ class PersonResult:
 @dataclass
 class ImagePrediction:
     """Everything predicted for one image: people kept, people dropped (one reason each), the
-    decoded RGB image and its scale (loaded pixels per original pixel), loading notes."""
+    decoded RGB image and its scale (loaded pixels per original pixel), loading notes; ``K``
+    (3, 3) the one camera every person stands in (original pixels) and where its focal length
+    came from (``option``, ``exif`` or ``prior``)."""
 
     people: list[PersonResult]
     image: np.ndarray
@@ -107,6 +118,8 @@ class ImagePrediction:
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    K: np.ndarray | None = None
+    focal_source: str = "prior"
 
 
 @dataclass
@@ -139,6 +152,8 @@ class _Job:
     bbox: np.ndarray
     source: str
     refine: bool
+    camera: np.ndarray | None = None  # (3, 3) the image's intrinsics, loaded pixels
+    evidence: object | None = None  # the person's landmark evidence (loaded pixels)
 
 
 def as_boxes(boxes, what: str = "boxes") -> np.ndarray:
@@ -178,7 +193,12 @@ class Predictor:
     the box of the previous pass's body keypoints). batch_size: crops per network call.
     min_score: drop people whose keypoint agreement is lower. detector: an object with
     ``detect(image) -> (N, 5)`` (see :mod:`robosmplx.infer.detector`), used when no boxes are
-    given.
+    given. focal: the photos' focal length in pixels (default: EXIF, else the image diagonal;
+    see docs/inference.md). refine: ``landmarks`` (landmark person boxes, hand and face boxes,
+    then each person fitted to the landmarks; :mod:`robosmplx.infer.evidence`), ``none``, or
+    ``auto`` (landmarks when the landmark models are installed). fit_config: a
+    :class:`robosmplx.fit.FitConfig` (None: its defaults); fit=False keeps the landmark boxes
+    but skips the test-time fit.
     """
 
     def __init__(
@@ -193,13 +213,17 @@ class Predictor:
         detector=None,
         detector_threshold: float = 0.5,
         max_side: int = MAX_SIDE,
+        focal: float | None = None,
+        refine: str | None = "auto",
+        fit_config=None,
+        fit: bool = True,
     ):
         from robosmplx.infer.loading import load_for_inference
 
         device_ = resolve_device(device)
         net, body, info = load_for_inference(checkpoint, body_model, model_dir, str(device_))
         self._setup(net, body, info, device_, rounds, batch_size, min_score, detector,
-                    detector_threshold, max_side)  # fmt: skip
+                    detector_threshold, max_side, focal, refine, fit_config, fit)  # fmt: skip
 
     @classmethod
     def from_network(cls, net, body, device: str = "cpu", **options) -> Predictor:
@@ -215,7 +239,8 @@ class Predictor:
         self = cls.__new__(cls)
         info = CheckpointInfo(Path("<network>"), "wholebody", body.name, "option")
         defaults = {"rounds": 2, "batch_size": 8, "min_score": 0.0, "detector": None,
-                    "detector_threshold": 0.5, "max_side": MAX_SIDE}  # fmt: skip
+                    "detector_threshold": 0.5, "max_side": MAX_SIDE, "focal": None, "refine": "auto",
+                    "fit_config": None, "fit": True}  # fmt: skip
         unknown = set(options) - set(defaults)
         if unknown:
             raise ConfigError(f"Predictor.from_network: unknown options {sorted(unknown)}")
@@ -224,15 +249,25 @@ class Predictor:
         return self
 
     def _setup(self, net, body, info, device, rounds, batch_size, min_score, detector,
-               detector_threshold, max_side) -> None:  # fmt: skip
+               detector_threshold, max_side, focal=None, refine="auto",
+               fit_config=None, fit=True) -> None:  # fmt: skip
+        from robosmplx.infer.evidence import EvidenceStage, resolve_refine
+
         if rounds < 1 or batch_size < 1:
             raise ConfigError(f"rounds and batch_size must be >= 1 (got {rounds}, {batch_size})")
+        if focal is not None and not (np.isfinite(focal) and focal > 0):
+            raise ConfigError(f"focal must be a positive number of pixels (got {focal})")
+        self.focal = focal
+        self.refine, self.refine_note = resolve_refine(refine)
+        self.evidence = EvidenceStage(self.refine, fit_config, fit=fit)
         self.device, self.net, self.body, self.info = device, net, body, info
         cfg = self.net.config
         self.crop_size = cfg.body.input_size
         self.source_size = cfg.source_size
         layout = self.body.keypoint_layout
         self.body_idx = torch.as_tensor(layout.subsets["body"], device=self.device)
+        self.root = layout.roots["body"]
+        self.part_box_scales = (cfg.hand_box_scale, cfg.face_box_scale)
         self.rotation_groups = [g.name for g in self.body.spec.groups if g.kind == "rotation"]
         self.rounds, self.batch_size, self.min_score = rounds, batch_size, min_score
         self.detector, self.detector_threshold = detector, detector_threshold
@@ -279,8 +314,12 @@ class Predictor:
         pyramids = [ImagePyramid(im.pixels) for im in loaded]
         jobs: list[_Job] = []
         outs = [ImagePrediction([], im.pixels, im.scale, im.path, list(im.notes)) for im in loaded]
+        cameras = [self._camera(im, out) for im, out in zip(loaded, outs)]
+        evidence = [self._evidence(im, out) for im, out in zip(loaded, outs)]
         for i, (im, b) in enumerate(zip(loaded, boxes)):
-            jobs += self._initial_jobs(i, im, b, outs[i])
+            jobs += self._initial_jobs(i, im, b, outs[i], evidence[i])
+        for job in jobs:
+            job.camera = cameras[job.image]
         # A pass that another round will follow only needs the next box: the light pass takes
         # it from the heatmap joints and skips the body model (the mesh box where those are
         # degenerate, in which case the pass is full and may end the refinement).
@@ -305,9 +344,43 @@ class Predictor:
                     raw[i] = r
         for job, r in zip(jobs, raw):
             self._keep(outs[job.image], loaded[job.image], job, r)
+        if self.evidence.enabled:
+            for out, im, ev in zip(outs, loaded, evidence):
+                self.evidence.refine(self, out, im, ev)
         return outs
 
-    def _initial_jobs(self, i: int, im: LoadedImage, boxes, out: ImagePrediction) -> list[_Job]:
+    def _evidence(self, im: LoadedImage, out: ImagePrediction) -> list | None:
+        """The image's landmark people (None when not refining), with a note when none."""
+        if not self.evidence.enabled:
+            return None
+        people = self.evidence.detect(im.pixels, self.timings)
+        if not people:
+            out.notes.append("the landmark models found nobody")
+        return people
+
+    def _camera(self, im: LoadedImage, out: ImagePrediction) -> np.ndarray:
+        """The image's one camera: sets ``out.K`` (original pixels) and ``out.focal_source``;
+        returns it in loaded pixels."""
+        h, w = im.pixels.shape[:2]
+        w0, h0 = round(w / im.scale), round(h / im.scale)
+        focal, out.focal_source = self.focal, "option"
+        if focal is None:
+            focal, out.focal_source = im.focal, "exif" if im.focal is not None else "prior"
+        out.K = image_intrinsics(w0, h0, focal)
+        return scale_intrinsics(out.K, im.scale)
+
+    def _initial_jobs(
+        self, i: int, im: LoadedImage, boxes, out: ImagePrediction, evidence: list | None = None
+    ) -> list[_Job]:
+        jobs = self._box_jobs(i, im, boxes, out, evidence)
+        if evidence and jobs and jobs[0].source in ("given", "detector"):
+            from robosmplx.infer.evidence import match_boxes
+
+            for job, e in zip(jobs, match_boxes(np.array([j.bbox for j in jobs]), evidence)):
+                job.evidence = evidence[e] if e is not None else None
+        return jobs
+
+    def _box_jobs(self, i, im, boxes, out, evidence) -> list[_Job]:
         h, w = im.pixels.shape[:2]
         if boxes is None and self.detector is not None:
             from robosmplx.infer.detector import run_detector
@@ -316,6 +389,11 @@ class Predictor:
             b = run_detector(self.detector, im.pixels, self.detector_threshold)
             self.timings["detector"] += time.perf_counter() - t0
             return [_Job(i, crop_region(x[:4]), x[:4], "detector", False) for x in b]
+        if boxes is None and evidence is not None:
+            return [
+                _Job(i, crop_region(e.box), e.box.copy(), "landmarks", False, evidence=e)
+                for e in evidence
+            ]
         if boxes is None:
             return [
                 _Job(i, whole_image_region(w, h), np.array([0.0, 0, w, h]), "whole-image", True)
@@ -347,7 +425,7 @@ class Predictor:
                 params=r.params,
                 rotmats=r.rotmats,
                 transl=r.transl,
-                K=scale_intrinsics(r.K, s).astype(np.float32),
+                K=out.K.astype(np.float32),
                 vertices=r.vertices,
                 keypoints3d=r.keypoints3d,
                 keypoints2d=scale_pixels(r.keypoints2d, s).astype(np.float32),
@@ -357,6 +435,7 @@ class Predictor:
                 part_boxes={k: to_orig(v) for k, v in r.part_boxes.items()},
                 score=float(r.score),
                 box_source=job.source,
+                evidence=job.evidence,
                 image_size=(w0, h0),
                 body_model=self.body_model_name,
                 crop_cam=r.crop_cam,
@@ -398,7 +477,8 @@ class Predictor:
         regions = torch.as_tensor(np.stack([j.region for j in jobs]), dtype=torch.float32)
         regions = regions.to(self.device)
         t0 = self._tick("crops", t0)
-        pred = self.net.forward_source(self.net.normalize(pixels))
+        parts = network_part_boxes(jobs, s, *self.part_box_scales, self.device)
+        pred = self.net.forward_source(self.net.normalize(pixels), boxes=parts)
         t0 = self._tick("network", t0)
         joints = pred.pred_joints_hm.float().index_select(1, self.body_idx)
         scale = regions[:, None, 2:3] / s
@@ -410,7 +490,13 @@ class Predictor:
             return [CropResult(refine_box=jbox[i]) for i in range(b)]
         params = {k: v.float() for k, v in pred.pred_params.items()}
         body = self.body(**params)
-        transl, k_img = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
+        # the crop camera as a far virtual camera, then re-expressed in the image's one camera
+        # (CLIFF's conversion: depth 2 f / (s * region side), exact at the body root)
+        t_virtual, k_virtual = crop_camera(pred.pred_cam.float(), regions, s)  # (B, 3), (B, 3, 3)
+        k_img = torch.as_tensor(np.stack([j.camera for j in jobs]), dtype=torch.float32)
+        k_img = k_img.to(self.device)  # (B, 3, 3)
+        root = body.keypoints[:, self.root]  # (B, 3)
+        transl = reexpress_translation(t_virtual, root, k_virtual, k_img)  # (B, 3)
         verts = body.vertices + transl[:, None]  # (B, V, 3)
         kp3 = body.keypoints + transl[:, None]  # (B, K, 3)
         uv = project(kp3, k_img)  # (B, K, 2) image px
@@ -418,7 +504,15 @@ class Predictor:
         kbox = box_from_keypoints(uv_body, scale=1.0, aspect=None)  # (B, 4)
         uv_crop = (uv_body - regions[:, None, :2] + 0.5) / scale - 0.5
         score = keypoint_agreement(joints, uv_crop, s)  # (B,)
-        parts = {k: crop_boxes_to_image(v.float(), regions, s) for k, v in pred.pred_boxes.items()}
+        used = (
+            pred.pred_boxes
+            if parts is None
+            else {
+                k: torch.where(torch.isnan(parts[k]), v, parts[k])
+                for k, v in pred.pred_boxes.items()
+            }
+        )  # the part boxes the network cropped
+        parts = {k: crop_boxes_to_image(v.float(), regions, s) for k, v in used.items()}
         mats = [params[f"{g}_rotmat"] for g in self.rotation_groups]  # one conversion for all
         vecs = matrix_to_axis_angle(torch.cat(mats, 1)).split([m.shape[1] for m in mats], 1)
         aa = {g: v.reshape(b, -1) for g, v in zip(self.rotation_groups, vecs)}

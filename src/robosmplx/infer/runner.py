@@ -26,12 +26,14 @@ from robosmplx.io import sweep_leftovers
 @dataclass(frozen=True)
 class WriteOptions:
     """mesh_formats: any of obj/ply/glb (empty: no meshes). render: overlay and side view.
-    smooth: One-Euro on video tracks. video_meshes: one mesh per person per video frame."""
+    smooth: One-Euro on video tracks. video_meshes: one mesh per person per video frame.
+    frame: the mesh files' frame, ``world`` (Y up) or ``camera`` (see infer/export.py)."""
 
     mesh_formats: tuple[str, ...] = ("obj",)
     render: bool = True
     smooth: bool = True
     video_meshes: bool = False
+    frame: str = "world"
 
 
 @dataclass
@@ -118,7 +120,7 @@ def _image(predictor, path: Path, folder: Path, boxes, options: WriteOptions, re
     pred = predictor.predict(path, boxes)
     root = predictor.body.keypoint_layout.roots["body"]
     doc = write_image_outputs(
-        folder, pred, predictor.faces, root, options.mesh_formats, options.render
+        folder, pred, predictor.faces, root, options.mesh_formats, options.render, options.frame
     )
     rep.people = rep.person_frames = len(pred.people)
     rep.notes = list(pred.notes) + list(pred.skipped)
@@ -153,9 +155,8 @@ def _video(
                 if options.video_meshes and options.mesh_formats:
                     for fmt in options.mesh_formats:
                         stem = f"frame_{fr.index:06d}_track_{p.track_id}.{fmt}"
-                        save_mesh(
-                            p.vertices, predictor.faces, folder / "meshes" / stem, atomic=False
-                        )
+                        path = folder / "meshes" / stem
+                        save_mesh(p.vertices, predictor.faces, path, None, False, options.frame)
             if not options.render:
                 continue
             if fr.broken:

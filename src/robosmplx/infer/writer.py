@@ -3,8 +3,9 @@ so an input either has its complete folder or none. Pictures: overlay and side v
 
 Files inside the folder are written in place (no per-file fsync); the folder's rename is what
 makes the result appear whole. Layout for ``photo.jpg`` (``OUT/photo/``): ``person_<i>.npz``
-and ``.json`` (parameters, camera), ``person_<i>.<obj|ply|glb>`` (meshes), ``overlay.png``,
-``side.png``, ``result.json``.
+and ``.json`` (parameters, camera), ``person_<i>.<obj|ply|glb>`` (meshes, world frame by
+default), ``camera.json`` (the image's one camera and its pose in the world frame),
+``overlay.png``, ``side.png``, ``result.json``.
 """
 
 from __future__ import annotations
@@ -159,18 +160,24 @@ def write_image_outputs(
     root: int,
     mesh_formats: tuple[str, ...] = ("obj",),
     render: bool = True,
+    frame: str = "world",
 ) -> dict:
     """Write everything for one :class:`ImagePrediction` into ``folder``; returns the
-    ``result.json`` document (file names relative to the folder)."""
-    from robosmplx.infer.export import save_mesh, save_params
+    ``result.json`` document (file names relative to the folder). ``frame``: the meshes'
+    frame (``world`` or ``camera``, see :mod:`robosmplx.infer.export`)."""
+    from robosmplx.infer.export import WORLD_FROM_CAMERA, save_mesh, save_params
 
+    camera = camera_doc(pred, frame)
     people_doc = []
     for i, p in enumerate(pred.people):
         stem = folder / f"person_{i}"
-        files = [f.name for f in save_params(p.record(), stem, atomic=False)]
+        rec = p.record()
+        rec["world_from_camera"] = WORLD_FROM_CAMERA.astype(np.float32)
+        rec["focal_source"] = pred.focal_source
+        files = [f.name for f in save_params(rec, stem, atomic=False)]
         for fmt in mesh_formats:
             path = stem.with_suffix(f".{fmt}")
-            files.append(save_mesh(p.vertices, faces, path, _rgb(i), atomic=False).name)
+            files.append(save_mesh(p.vertices, faces, path, _rgb(i), False, frame).name)
         people_doc.append(
             {
                 "index": i,
@@ -178,6 +185,7 @@ def write_image_outputs(
                 "box_source": p.box_source,
                 "bbox_xywh": p.bbox,
                 "keypoint_box_xywh": p.keypoint_box,
+                "fit": p.fit,
                 "files": files,
             }
         )
@@ -187,6 +195,8 @@ def write_image_outputs(
         pictures.append(write_png(folder / "overlay.png", overlay).name)
         side = render_side_image(pred.image, pred.scale, pred.people, faces, root)
         pictures.append(write_png(folder / "side.png", side).name)
+    if camera is not None and pred.people:
+        write_json(folder / "camera.json", camera)
     doc = {
         "input": str(pred.path) if pred.path else None,
         "image_size": [
@@ -194,12 +204,34 @@ def write_image_outputs(
             round(pred.image.shape[0] / pred.scale),
         ],
         "notes": pred.notes,
+        "camera": "camera.json" if camera is not None and pred.people else None,
         "people": people_doc,
         "skipped": pred.skipped,
         "pictures": pictures,
     }
     write_json(folder / "result.json", doc)
     return doc
+
+
+def camera_doc(pred, frame: str = "world") -> dict | None:
+    """The image's one camera as written to ``camera.json``: intrinsics (original pixels),
+    where the focal length came from, the diagonal field of view, the camera's pose in the
+    world frame and the frame the mesh files are in."""
+    from robosmplx.infer.cropping import field_of_view
+    from robosmplx.infer.export import CAMERA_NOTE, WORLD_FROM_CAMERA
+
+    if pred.K is None:
+        return None
+    w, h = round(pred.image.shape[1] / pred.scale), round(pred.image.shape[0] / pred.scale)
+    return {
+        "K": np.asarray(pred.K, np.float64),
+        "image_size": [w, h],
+        "focal_source": pred.focal_source,
+        "fov_diagonal_deg": field_of_view(pred.K, w, h),
+        "world_from_camera": WORLD_FROM_CAMERA,
+        "mesh_frame": frame,
+        "convention": CAMERA_NOTE,
+    }
 
 
 def _rgb(i: int) -> tuple[int, int, int]:

@@ -245,16 +245,22 @@ class WholeBodyNetwork(nn.Module):
         self, feat: Tensor, image: Tensor, affine: Tensor, boxes: dict[str, Tensor] | None = None
     ) -> Prediction:
         """Body head on F, then parts cropped from ``image``; ``boxes`` (xywh body-crop px)
-        replace the predicted part boxes for cropping (ground-truth or external boxes)."""
+        replace the predicted part boxes for cropping (ground-truth or external boxes); a part
+        left out, or a row of NaN, keeps the predicted box."""
         body = self.body.forward_head(feat)
         size = feat.shape[-1] * self.body.backbone.output_stride
         pred_boxes = self.part_boxes(body.pred_joints_hm, size)
+        own = (
+            pred_boxes if self.config.crop_grad else {k: v.detach() for k, v in pred_boxes.items()}
+        )
         if boxes is None:
-            boxes = (
-                pred_boxes
-                if self.config.crop_grad
-                else {k: v.detach() for k, v in pred_boxes.items()}
-            )
+            boxes = own
+        else:
+            given = boxes
+            boxes = {}
+            for k, v in own.items():
+                g = given.get(k)
+                boxes[k] = v if g is None else torch.where(torch.isnan(g), v, g.to(v.dtype))
         hs, fs = self.config.hand.input_size, self.config.face.input_size
         right = roi_crop(image, boxes["rhand"], hs, affine)  # (B, 3, hs, hs)
         left = roi_crop(image, boxes["lhand"], hs, affine)  # mirrored inside run_hands
