@@ -44,8 +44,9 @@ def _write_maps(model_dir: Path, model) -> None:
     np.save(model_dir / "smplx" / "SMPL-X__FLAME_vertex_ids.npy", np.asarray(v["face"].vertices))
 
 
-def _smplx_bench(folder: Path, model) -> Path:
-    """The tiny bench's images and boxes with random SMPL-X ground truth."""
+def _bench_images(folder: Path) -> dict:
+    """The tiny bench's images copied into ``folder`` and its annotations without the Anny
+    ground truth."""
     folder.mkdir()
     with np.load(BENCH) as z:
         drop = ("anny.", "keypoints", "body_model", "segm")
@@ -53,6 +54,12 @@ def _smplx_bench(folder: Path, model) -> Path:
     for p in data["image_path"]:
         (folder / str(p)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(BENCH.parent / str(p), folder / str(p))
+    return data
+
+
+def _smplx_bench(folder: Path, model) -> Path:
+    """The tiny bench's images and boxes with random SMPL-X ground truth."""
+    data = _bench_images(folder)
     n = len(data["image_path"])
     rng = np.random.default_rng(0)
     go = np.zeros((n, 3), np.float32)
@@ -172,13 +179,7 @@ def _gendered_smpl(model_dir: Path) -> None:
 
 
 def _smpl_bench(folder: Path, model, genders) -> Path:
-    folder.mkdir()
-    with np.load(BENCH) as z:
-        drop = ("anny.", "keypoints", "body_model", "segm")
-        data = {k: z[k] for k in z.files if not k.startswith(drop)}
-    for p in data["image_path"]:
-        (folder / str(p)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(BENCH.parent / str(p), folder / str(p))
+    data = _bench_images(folder)
     n = len(data["image_path"])
     rng = np.random.default_rng(2)
     go = np.zeros((n, 3), np.float32)

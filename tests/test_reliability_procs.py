@@ -72,20 +72,6 @@ def _end_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def test_killed_pool_owner_leaves_no_worker(tmp_path):
-    """The mechanism every pool uses: a spawn pool's busy and idle workers die with their parent."""
-    script = tmp_path / "pool.py"
-    script.write_text(POOL)
-    proc = _start([sys.executable, str(script)], stdout=subprocess.PIPE)
-    try:
-        assert proc.stdout.readline().strip() == b"ready"
-        workers = {p for p in _children(proc.pid) if _alive(p)}
-        assert len(workers) >= 2
-        _kill_and_check(proc, workers)
-    finally:
-        _end_group(proc)
-
-
 LOADER = """
 import time
 import torch
@@ -107,10 +93,12 @@ if __name__ == "__main__":
 """
 
 
-def test_killed_loader_owner_leaves_no_worker(tmp_path):
-    """Data-loader workers (train, eval, bench) die with their parent too."""
-    script = tmp_path / "loader.py"
-    script.write_text(LOADER)
+@pytest.mark.parametrize("kind", ["pool", "loader"])
+def test_killed_owner_leaves_no_worker(tmp_path, kind):
+    """The mechanism every pool uses: a spawn pool's busy and idle workers, and data-loader
+    workers (train, eval, bench), die with their parent."""
+    script = tmp_path / f"{kind}.py"
+    script.write_text(POOL if kind == "pool" else LOADER)
     proc = _start([sys.executable, str(script)], stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline().strip() == b"ready"
