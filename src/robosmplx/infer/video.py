@@ -1,9 +1,10 @@
 """Videos: frame reading that survives broken frames, per-frame prediction with identities and
 One-Euro smoothing, and an overlay video written atomically.
 
-Each track gets one fixed camera (the intrinsics of its first frame); every later frame's
-translation is re-expressed for it (:func:`robosmplx.infer.cropping.reexpress_translation`),
-then parameters and translation are smoothed per track in that camera, so a track's results
+The frames of a video share one camera (one size, one focal length); each track keeps the
+intrinsics of its first frame and every later frame's translation is re-expressed for them
+(:func:`robosmplx.infer.cropping.reexpress_translation`, the identity while the intrinsics are
+the same), then parameters and translation are smoothed per track, so a track's results
 describe one static camera, as a video's do.
 """
 
