@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from robosmplx.errors import ModelFileError
+from robosmplx.errors import ConfigError, ModelFileError
 from robosmplx.eval.evaluator import EvalOptions, Evaluator
 from robosmplx.eval.parts import H36M_TO_J14, resolve_parts
 from robosmplx.eval.protocols import get_protocol
@@ -319,3 +319,69 @@ def test_freihand_takes_its_fingertips_from_its_own_vertex_ids():
     assert torch.equal(pts[0, names.index("R_Ring_4")], v[0, 555])
     assert torch.equal(pts[0, names.index("R_Wrist")], k[0, names.index("R_Wrist")])
     assert _freihand_tips(SimpleNamespace(**{**vars(mano), "num_vertices": 128}), joints) == ()
+
+
+def _rigid_align_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance (mm) of ``a`` similarity-aligned onto ``b`` (Hand4Whole's rigid_align)."""
+    ca, cb = a - a.mean(0), b - b.mean(0)
+    u, sv, vt = np.linalg.svd(cb.T @ ca)
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    rot = u @ d @ vt
+    scale = np.trace(np.diag(sv) @ d) / (ca**2).sum()
+    return float(np.linalg.norm(scale * ca @ rot.T + b.mean(0) - b, axis=1).mean() * 1000)
+
+
+def test_3dpw_scores_an_smplx_body_network_on_the_smplx_h36m_regressor(
+    tmp_path, model_dir, smplx_model
+):
+    from robosmplx.body import load_body_model
+    from robosmplx.models import build_model, load_model, save_model
+    from robosmplx.models.signature import BodySignature
+
+    smpl = load_body_model("smpl", model_dir=model_dir)
+    rng = np.random.default_rng(3)
+    reg = rng.uniform(size=(17, smpl.num_vertices))
+    reg_x = rng.uniform(size=(17, smplx_model.num_vertices))
+    reg /= reg.sum(1, keepdims=True)
+    reg_x /= reg_x.sum(1, keepdims=True)
+    np.save(model_dir / "J_regressor_h36m.npy", reg)
+    _gendered_smpl(model_dir)
+    torch.manual_seed(0)
+    net = build_model("small-body", body=BodySignature.from_body_model(smplx_model))
+    ckpt = save_model(net, tmp_path / "body_smplx")
+    path = _smpl_bench(tmp_path / "pw3d", smpl, ["m", "f"] * 8)
+    opts = EvalOptions(progress=False, model_dir=str(model_dir), limit=2)
+    reg_file = model_dir / "smplx" / "J_regressor_h36m_smplx.npy"
+    try:
+        with pytest.raises(ModelFileError, match="J_regressor_h36m_smplx.npy: .*Hand4Whole"):
+            Evaluator("3dpw", path, ckpt, body_model="smplx", options=opts)
+        np.save(reg_file, reg_x)
+        with pytest.raises(ConfigError, match="drop --body-model smplx"):
+            Evaluator("3dpw", path, oracle=True, body_model="smplx", options=opts)
+        ev = Evaluator("3dpw", path, ckpt, body_model="smplx", options=opts)
+        assert (ev.body.name, ev.pred_body.name) == ("smpl", "smplx")
+        res = ev.run()
+        batch = next(iter(torch.utils.data.DataLoader(ev.base, batch_size=2)))
+        _, gt = ev.params(batch)
+        male = load_body_model("smpl", model_dir=model_dir, gender="male")
+        female = load_body_model("smpl", model_dir=model_dir, gender="female")
+        with torch.no_grad():
+            pred = load_model(ckpt).eval().forward_source(batch["img"]).pred_params
+            pred_v = smplx_model(**pred).vertices.double().numpy()
+            true_v = [
+                m(**{k: v[i : i + 1] for k, v in gt.items()}).vertices[0].double().numpy()
+                for i, m in enumerate((male, female))
+            ]
+    finally:
+        (model_dir / "J_regressor_h36m.npy").unlink()
+        reg_file.unlink(missing_ok=True)
+    assert res["prediction_body_model"] == "smplx"
+    assert set(res["metrics"]["body"]) == {"mpjpe", "pa_mpjpe", "pck3d", "auc3d"}  # no PVE
+    j14 = list(H36M_TO_J14)
+    for i in range(2):
+        jp, jt = reg_x @ pred_v[i], reg @ true_v[i]  # H36M joints of each mesh
+        jp, jt = jp - jp[0], jt - jt[0]  # pelvis root
+        d = np.linalg.norm(jp[j14] - jt[j14], axis=1) * 1000
+        assert res["per_sample"]["body.mpjpe"][i] == pytest.approx(d.mean(), rel=1e-4)
+        want = _rigid_align_error(jp[j14], jt[j14])
+        assert res["per_sample"]["body.pa_mpjpe"][i] == pytest.approx(want, rel=1e-3)

@@ -23,7 +23,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--body-model", default=None,
-        help="body model (default: the protocol's, else the file's body_model, else anny)",
+        help="body model (default: the protocol's, else the file's body_model, else anny); "
+        "smplx on 3dpw scores an SMPL-X network against the SMPL ground truth",
     )  # fmt: skip
     parser.add_argument("--model-dir", default=None, help="SMPL-X family model folder")
     parser.add_argument("--batch-size", type=argtypes.positive_int, default=16)

@@ -58,7 +58,9 @@ class Evaluator:
     needed); ``baseline="rest"`` predicts the body model's rest pose, neutral shape and face
     under the true global orientation for everyone (what a network that learnt nothing of
     pose, shape or expression would score; no checkpoint needed). ``body_model``: a name or a
-    loaded model (default: the protocol's, else the file's ``body_model``, else ``anny``)."""
+    loaded model (default: the protocol's, else the file's ``body_model``, else ``anny``);
+    one of the protocol's ``prediction_models`` (SMPL-X on 3DPW) is the prediction's model
+    while the ground truth stays in the protocol's."""
 
     def __init__(
         self,
@@ -105,14 +107,27 @@ class Evaluator:
                     f"{self.protocol.name!r}, which needs a {self.protocol.task} network"
                 )
         self.hd = load_humandata(self.data, trusted=opts.trusted)
-        self.body = self._body_model(body_model)
+        self.body, self.pred_body = self._body_model(body_model)
+        self.cross = self.pred_body is not self.body
+        if self.cross and oracle:
+            raise ConfigError(
+                f"the oracle scores the {self.body.name} ground truth itself: drop --body-model "
+                f"{self.pred_body.name}"
+            )
         groups = ()
         if self.kind is not None:
             from robosmplx.models.signature import check_body_model
 
             groups = self.net_cfg.predicted_groups
-            check_body_model(self.net_cfg, self.body, str(self.checkpoint))
+            check_body_model(self.net_cfg, self.pred_body, str(self.checkpoint))
         self.parts = resolve_parts(self.protocol, self.body, opts.model_dir)
+        self.pred_parts = None
+        if self.cross:
+            from robosmplx.eval.parts import resolve_prediction_parts
+
+            self.pred_parts = resolve_prediction_parts(
+                self.protocol, self.pred_body, opts.model_dir
+            )
         self.genders = self._genders()
         self.crop_size = (
             self.net_cfg.crop_size if self.kind is not None else self._default_crop_size()
@@ -130,6 +145,10 @@ class Evaluator:
         # The data pipeline keeps the (shared, cached) CPU model; scoring runs on a device copy.
         dev = self.device
         self.scorer = self.body if dev.type == "cpu" else copy.deepcopy(self.body).to(dev)
+        self.pred_scorer = self.scorer
+        if self.cross:
+            pb = self.pred_body
+            self.pred_scorer = pb if dev.type == "cpu" else copy.deepcopy(pb).to(dev)
         self.gendered = {}
         if self.genders is not None:  # the gendered models of the ground truth (3DPW, AGORA)
             from robosmplx.body import load_body_model
@@ -143,6 +162,8 @@ class Evaluator:
 
     # -- preflight ---------------------------------------------------------------------
     def _body_model(self, body_model):
+        """(the ground truth's model, the prediction's model): the same one unless the
+        prediction's is one of the protocol's ``prediction_models``."""
         from robosmplx.body import load_body_model
         from robosmplx.body.registry import ALL_NAMES
 
@@ -157,12 +178,14 @@ class Evaluator:
                     f"({', '.join(ALL_NAMES)}); pass --body-model"
                 )
             model = load_body_model(name, model_dir=self.options.model_dir)
+        if want is not None and model.name in self.protocol.prediction_models:
+            return load_body_model(want, model_dir=self.options.model_dir), model
         if want is not None and model.name != want:
             raise ConfigError(
                 f"protocol {self.protocol.name!r} scores {want} ground truth; got body model "
                 f"{model.name!r}. Evaluate with --body-model {want}"
             )
-        return model
+        return model, model
 
     def _default_crop_size(self) -> int:
         from robosmplx.data.augment import stage_augment
@@ -290,8 +313,9 @@ class Evaluator:
         out.update({n: batch[f"gt_{n}"] for n, _ in ds.vector_groups})
         return out
 
-    def _key(self, name: str) -> str:
-        return f"{name}_rotmat" if self.body.spec[name].kind == "rotation" else name
+    def _key(self, name: str, model=None) -> str:
+        spec = (model or self.body).spec
+        return f"{name}_rotmat" if spec[name].kind == "rotation" else name
 
     def params(self, batch: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(predicted, true) body-model parameters of a batch of this evaluator's dataset, as
@@ -309,6 +333,8 @@ class Evaluator:
     def _predict(self, batch: dict, gt: dict) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(params for the body model, part boxes in dataset-crop pixels)."""
         gt_boxes = {p: batch[f"gt_{p}_bbox"] for p in BOX_PARTS if f"gt_{p}_bbox" in batch}
+        if self.cross:  # the prediction's own model: its groups, the rest neutral
+            return self._cross_params(batch, gt), {}
         if self.baseline is not None:
             return self._rest_params(gt), {}
         if self.net is None:
@@ -323,6 +349,17 @@ class Evaluator:
             key = self._key(name)
             params[key] = pred.pred_params[key].to(gt[key])
         return params, boxes
+
+    def _cross_params(self, batch: dict, gt: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Parameters of the prediction's body model (another than the ground truth's): the
+        network's groups, or for the rest-pose baseline the true global orientation; every
+        other group at the model's neutral value."""
+        ref = gt["global_orient_rotmat"]
+        if self.net is None:
+            return {"global_orient_rotmat": ref}
+        pred = self.prediction(batch)
+        keys = [self._key(g.name, self.pred_body) for g in self.net_cfg.predicted_groups]
+        return {k: pred.pred_params[k].to(ref) for k in keys}
 
     def _rest_params(self, gt: dict[str, Tensor]) -> dict[str, Tensor]:
         """The baseline's prediction: every scored group at the body model's neutral value
@@ -439,7 +476,7 @@ class Evaluator:
         batch = {k: v.to(dev) for k, v in batch.items()}
         gt = self._gt_params(batch, ds)
         params, boxes = self._predict(batch, gt)
-        pred_out = self.scorer(**params)
+        pred_out = self.pred_scorer(**params)
         rows = [ds.entries[int(j)][0] for j in batch["sample_index"]]
         out: dict[str, np.ndarray] = {}
         if self.protocol.metrics:
@@ -450,7 +487,7 @@ class Evaluator:
             scores = score_parts(
                 self.parts, pred_out.vertices, pred_out.keypoints, gt_v, gt_k,
                 self.protocol.metrics, pred_out.extras.get("smplx_joints"),
-                gt_out.extras.get("smplx_joints"),
+                gt_out.extras.get("smplx_joints"), self.pred_parts,
             )  # fmt: skip
             ok = torch.ones(batch["img"].shape[0], dtype=torch.bool, device=dev)
             for name in self.scored:
@@ -555,6 +592,7 @@ class Evaluator:
             "checkpoint": self.source,
             "data": str(self.data),
             "body_model": self.body.name,
+            "prediction_body_model": self.pred_body.name,
             "oracle": self.oracle,
             "perturbation": None
             if perturbation is None

@@ -39,6 +39,7 @@ H36M_TO_J14 = (6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10)
 SMPLX_HAND_MAP = "MANO_SMPLX_vertex_ids.pkl"
 SMPLX_FACE_MAP = "SMPL-X__FLAME_vertex_ids.npy"
 H36M_REGRESSOR = "J_regressor_h36m.npy"
+H36M_SMPLX_REGRESSOR = "J_regressor_h36m_smplx.npy"
 SMPLX_J14_REGRESSOR = "SMPLX_to_J14.pkl"
 AGORA_BODY_VERTS = "body_verts_smplx.npy"
 H36M_PELVIS = 0
@@ -288,6 +289,36 @@ def _j14(
                 f"body model {body_model.name!r} has no keypoint named {name!r} for the J14 set"
             )
     return tuple(joints), (index["left_hip"], index["right_hip"]), None
+
+
+def resolve_prediction_parts(
+    protocol: Protocol, body_model, model_dir=None
+) -> dict[str, PartSelection]:
+    """The parts of a prediction made in another body model than the protocol's ground truth:
+    3DPW scored on SMPL-X meshes as Hand4Whole does (data/PW3D/PW3D.py): the H36M joints
+    regressed from the SMPL-X mesh by Hand4Whole's ``J_regressor_h36m_smplx.npy`` (17 x
+    10475), the same J14 joints and pelvis root as the SMPL ground truth's. No vertex metrics:
+    the meshes share no topology."""
+    if body_model.name not in protocol.prediction_models:
+        raise ConfigError(
+            f"protocol {protocol.name!r} scores {protocol.body_model} ground truth; a "
+            f"{body_model.name} prediction can be scored on it only for "
+            f"{', '.join(protocol.prediction_models) or 'no other body model'}"
+        )
+    f = _model_file(
+        body_model, model_dir, H36M_SMPLX_REGRESSOR, "the SMPL-X H36M joint regressor (17 x "
+        "10475) for scoring SMPL-X on 3DPW", "Hand4Whole's data (data/Human36M/"
+        "J_regressor_h36m_smplx.npy, github.com/mks0601/Hand4Whole_RELEASE)",
+    )  # fmt: skip
+    reg = _regressor(f, 17, body_model)
+    joints = tuple((i,) for i in H36M_TO_J14)
+    metrics = tuple(m for m in protocol.metrics if m not in ("pve", "pa_pve"))
+    return {
+        rule.part: PartSelection(
+            rule.part, joints, (H36M_PELVIS,), None, reg, "regressor", metrics=metrics
+        )
+        for rule in protocol.parts
+    }
 
 
 def _onehot(vertex: int, n: int) -> np.ndarray:

@@ -76,7 +76,9 @@ class Protocol:
     """One benchmark. body_model: the model its ground truth is expressed in (None: the
     checkpoint's own, for synthetic sets). task: which crops the network sees. metrics: the
     per-part point metrics; box_iou: whole-body part-box IoU; rmse3d: face scans (Stirling).
-    headline: (part, metric) the robustness plots show; table: the Tables 4/5/7 row groups."""
+    headline: (part, metric) the robustness plots show; table: the Tables 4/5/7 row groups.
+    prediction_models: other body models a prediction may be made in (scored on joints
+    regressed from its own mesh, :func:`robosmplx.eval.parts.resolve_prediction_parts`)."""
 
     name: str
     description: str
@@ -89,6 +91,7 @@ class Protocol:
     box_iou: bool = False
     rmse3d: bool = False
     gendered: bool = False
+    prediction_models: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         bad = [m for m in self.metrics if m not in POINT_METRICS]
@@ -180,10 +183,11 @@ PROTOCOLS: dict[str, Protocol] = {
         Protocol(
             "3dpw",
             "3DPW test (body, gendered SMPL) as mmhuman3d: MPJPE / PA-MPJPE on the H36M "
-            "regressor's J14, pelvis root, raw PVE (Tables 2, 16)",
+            "regressor's J14, pelvis root, raw PVE (Tables 2, 16); SMPL-X predictions on the SMPL-X "
+            "H36M regressor's J14, no PVE",
             "body", "smpl", (PartRule("body", "j14", "h36m", "all", pve_root=False),),
             _PA_MM + ("pck3d", "auc3d"), ("body", "pa_mpjpe"), (TableRow("Body", "body", ("pa_mpjpe", "mpjpe")),),
-            gendered=True,
+            gendered=True, prediction_models=("smplx",),
         ),
         Protocol(
             "freihand",

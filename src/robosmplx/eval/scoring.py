@@ -38,21 +38,27 @@ def score_part(
     metrics: Sequence[str],
     pred_joints: Tensor | None = None,
     gt_joints: Tensor | None = None,
+    pred_sel: PartSelection | None = None,
 ) -> dict[str, np.ndarray]:
     """``{metric: (B,)}`` for one part: ``metrics``, or the part's own when it has them.
     Vertices (B, V, 3), keypoints (B, K, 3), smplx's joint set (B, J, 3) for parts that read
-    it; metres. Keypoints may be None for parts regressed from the mesh (EHF's)."""
+    it; metres. Keypoints may be None for parts regressed from the mesh (EHF's). pred_sel:
+    the prediction's own selection when it is made in another body model (its metrics only)."""
     out: dict[str, np.ndarray] = {}
-    metrics = [m for m in metrics if sel.metrics is None or m in sel.metrics]
-    pr = sel.root_point(pred_vertices, pred_keypoints, pred_joints)
+    psel = sel if pred_sel is None else pred_sel
+    metrics = [
+        m for m in metrics
+        if all(s.metrics is None or m in s.metrics for s in (sel, psel))
+    ]  # fmt: skip
+    pr = psel.root_point(pred_vertices, pred_keypoints, pred_joints)
     gr = sel.root_point(gt_vertices, gt_keypoints, gt_joints)
     if {"mpjpe", "pa_mpjpe", "pck3d", "auc3d"} & set(metrics):
-        pj = sel.joint_points(pred_vertices, pred_keypoints, pred_joints)
+        pj = psel.joint_points(pred_vertices, pred_keypoints, pred_joints)
         gj = sel.joint_points(gt_vertices, gt_keypoints, gt_joints)
         p_pts, valid = _with_root(pj, pr)
         g_pts, _ = _with_root(gj, gr)
         root_index = p_pts.shape[1] - 1
-    pv, gv = sel.part_vertices(pred_vertices), sel.part_vertices(gt_vertices)
+    pv, gv = psel.part_vertices(pred_vertices), sel.part_vertices(gt_vertices)
     for m in metrics:
         if m == "mpjpe":
             out[m] = M.mpjpe(p_pts, g_pts, root=root_index, valid=valid)
@@ -88,9 +94,11 @@ def score_parts(
     metrics: Sequence[str],
     pred_joints: Tensor | None = None,
     gt_joints: Tensor | None = None,
+    pred_selections: Mapping[str, PartSelection] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """``{part: {metric: (B,)}}`` over every selected part, plus ``hands`` (the mean of the
-    left and right hand, per sample) when both hands are scored."""
+    left and right hand, per sample) when both hands are scored. pred_selections: the
+    prediction's own parts when it is made in another body model than the ground truth."""
     out = {
         part: score_part(
             sel,
@@ -101,6 +109,7 @@ def score_parts(
             metrics,
             pred_joints,
             gt_joints,
+            None if pred_selections is None else pred_selections[part],
         )  # fmt: skip
         for part, sel in selections.items()
     }
