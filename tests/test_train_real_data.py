@@ -194,3 +194,56 @@ def test_mmhuman3d_conventions_are_slices_of_human_data(anny_small):
         np.testing.assert_array_equal(got[:, shared], via_all[:, shared])
     tips = resolve_names("smpl_45", None, 45, "f")
     assert tips[24:29] == ("Nose", "R_Eye", "L_Eye", "R_Ear", "L_Ear") and tips[35] == "L_Thumb_4"
+
+
+@pytest.fixture(scope="module")
+def synth_hand(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real_hand")
+    cfg = SynthConfig(
+        task="hand", size=128, seed=5, body_model="anny-small", extra_people_prob=0.0,
+        occluder_prob=0.0, truncation_prob=0.0,
+    )  # fmt: skip
+    generate(cfg, N, root / "synth", workers=1, progress=False)
+    return root / "synth" / FINAL_NAME
+
+
+def test_hand_stage_part_maps_are_rendered_and_supervise_segm_and_proj(
+    synth_hand, anny_small, tmp_path, capsys
+):
+    """A hand file with parameters but no part maps and no camera: the hand part maps are
+    rendered (the right-hand view alone, placed on its keypoints) and match the synthetic ones;
+    data check counts segm and proj as supervised and one step gives both a value."""
+    from robosmplx.cli import main
+    from robosmplx.data import HandDataset
+
+    with np.load(synth_hand) as z:
+        camera = ("K", "anny.transl", "root_cam", "cam_param.focal", "cam_param.principal_point")
+        data = {k: z[k] for k in z.files if not k.startswith("segm") and k not in camera}
+    bare = tmp_path / "hand.npz"
+    np.savez(bare, **{**data, "image_path": np.array(
+        [str(synth_hand.parent / p) for p in data["image_path"]]
+    )})  # fmt: skip
+    ref = HandDataset(synth_hand, anny_small, train=False)
+    ds = HandDataset(bare, anny_small, train=False)
+    for i in range(len(ds)):
+        want, got = ref[i], ds[i]
+        assert want["has_segm"] == 1.0 and got["has_segm"] == 1.0
+        iou, same = _agreement(want["gt_part_segm"], got["gt_part_segm"])
+        assert iou > 0.6 and same > 0.65, (i, iou, same)
+        assert int(got["gt_part_segm"].max()) <= anny_small.part_layout.counts["hand"]
+
+    argv = ["data", "check", str(bare), "--stage", "hand", "--body-model", "anny-small", "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    for term in ("segm", "proj"):
+        assert report["terms"][term]["weight"] > 0
+        assert report["terms"][term]["fraction"] == 1.0, report["terms"]
+
+    weights, options = stage_losses("hand")
+    aug = dataclasses.replace(stage_augment("hand"), crop_size=128)
+    batch = collate_twins(
+        [HandDataset(bare, anny_small, augment=aug, twins=True)[i] for i in range(N)]
+    )
+    net = build_model("small-hand", body=anny_small)
+    _, terms = Objective(anny_small, "hand", weights, options)(net(batch["img"]), batch)
+    assert float(terms["segm"].detach()) > 0 and float(terms["proj"].detach()) > 0

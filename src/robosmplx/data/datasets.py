@@ -4,7 +4,7 @@ Each dataset reads one HumanData file, maps it onto the body model and yields fl
 the keys of docs/contracts.md (or ``(anchor, twin)`` pairs with ``twins=True``). Augmentation is
 drawn from ``default_rng((seed, epoch, index))``, so a sample depends only on the seed, the epoch
 and its index, never on the number of workers. Bad samples raise a :class:`DataError`, or with
-``on_bad="skip"`` are left out and counted in :attr:`HumanDataset.skipped`. Body and whole-body
+``on_bad="skip"`` are left out and counted in :attr:`HumanDataset.skipped`. Samples of every stage
 samples with body-model parameters but no part map get one rendered from the parameters
 (:mod:`robosmplx.data.segm_render`; ``render_segm=False`` turns it off).
 """
@@ -111,9 +111,10 @@ class HumanDataset(Dataset):
             self.skipped[f"no {self.box_name} box (confidence 0)"] = self._no_box
         self._validate(check_files)
         self._roots: dict[int, np.ndarray] = {}
-        # part maps rendered from parameters: body and whole-body stages (the part stages pose
-        # the part in its own frame; their maps come from files)
-        self.render_segm = render_segm and stage in ("body", "wholebody")
+        # part maps rendered from parameters (hand and face stages: their part alone, posed in
+        # its own frame as their objective poses it)
+        self.render_segm = render_segm
+        self._segm_labels = None
         self._orients: dict[tuple[int, str], np.ndarray] = {}
 
     # -- setup ------------------------------------------------------------------------
@@ -325,11 +326,13 @@ class HumanDataset(Dataset):
         """``crop`` with a part map rendered from its parameters when it has none."""
         if crop.segm is not None or not self.render_segm:
             return crop
-        from robosmplx.data.segm_render import render_part_labels
+        from robosmplx.data.segm_render import render_part_labels, stage_vertex_labels
 
-        m = self.model
+        if self._segm_labels is None:
+            self._segm_labels = stage_vertex_labels(self.model, self.stage_spec)
+        vertex_labels, parts = self._segm_labels
         labels = render_part_labels(
-            m, crop.ann, crop.image.shape[0], m.body_part_labels, m.part_layout.counts["body"]
+            self.model, crop.ann, crop.image.shape[0], vertex_labels, parts, self.stage_spec.view
         )
         return crop if labels is None else dataclasses.replace(crop, segm=labels)
 

@@ -6,6 +6,11 @@ does, the ground-truth mesh is posed from the parameters and its part labels are
 the project's hard rasterizer (:func:`robosmplx.render.part_map`), here directly in the crop's
 part-map grid (crop size / 4), after augmentation, so the map matches the crop exactly.
 
+Hand and face stages draw their part alone, as their objective poses it: the part view's groups
+(``right_hand_pose``; ``jaw_pose`` ...) with the part-frame ``global_orient`` the dataset gives
+them, every other rotation at rest, labelled with the stage's part labels (hand or face parts)
+on the view's vertices only; the placement is then always fitted on the view's keypoints.
+
 Placement: the file's translation and intrinsics when it has both (``has_transl``); otherwise a
 translation is solved (linear least squares) that projects the posed model's keypoints onto the
 visible ground-truth 2D keypoints through the crop's camera (the file's intrinsics moved with
@@ -26,9 +31,28 @@ REQUIRED = ("global_orient", "body_pose")
 MIN_KEYPOINTS = 4
 
 
-def can_render(ann: Annotation, spec) -> bool:
+def _required(model, view: str | None) -> tuple[str, ...]:
+    if view is None:
+        return REQUIRED
+    spec = model.spec
+    own = [n for n in model.part_views[view].param_groups if spec[n].kind == "rotation"]
+    return ("global_orient", *own)
+
+
+def can_render(ann: Annotation, spec, required: tuple[str, ...] = REQUIRED) -> bool:
     """Whether ``ann`` holds the parameters a part map is rendered from."""
-    return all(n in ann.rotations and ann.has.get(n, 0.0) > 0 for n in REQUIRED if n in spec)
+    return all(n in ann.rotations and ann.has.get(n, 0.0) > 0 for n in required if n in spec)
+
+
+def stage_vertex_labels(model, stage) -> tuple[torch.Tensor, int]:
+    """((V,) part label per vertex, number of parts) of a :class:`robosmplx.stage.Stage`: the
+    labels of its part set, -1 outside its view's vertices (hand and face stages)."""
+    labels = getattr(model, f"{stage.part}_part_labels").clone().long()
+    if stage.view is not None:
+        keep = torch.zeros_like(labels, dtype=torch.bool)
+        keep[list(model.part_views[stage.view].vertices)] = True
+        labels = torch.where(keep, labels, torch.full_like(labels, -1))
+    return labels, int(model.part_layout.counts[stage.part])
 
 
 def fit_translation(points: np.ndarray, kp2d: np.ndarray, k: np.ndarray) -> np.ndarray | None:
@@ -55,20 +79,31 @@ def fit_translation(points: np.ndarray, kp2d: np.ndarray, k: np.ndarray) -> np.n
 
 
 def render_part_labels(
-    model, ann: Annotation, crop_size: int, vertex_labels: torch.Tensor, num_parts: int
+    model,
+    ann: Annotation,
+    crop_size: int,
+    vertex_labels: torch.Tensor,
+    num_parts: int,
+    view: str | None = None,
 ) -> np.ndarray | None:
     """(S/4, S/4) uint8 part map (0 background, part + 1) of ``ann``'s mesh in crop pixels, or
     None when the sample cannot be rendered (no parameters, too few keypoints to place it).
 
     ann: the crop's annotation (pixels, intrinsics and 3D in the crop's camera);
-    vertex_labels: (V,) part per vertex, -1 for vertices that are not drawn.
+    vertex_labels: (V,) part per vertex, -1 for vertices that are not drawn; view: a part view
+    (``rhand``, ``face``) to pose and place alone, None for the whole body.
     """
     spec = model.spec
-    if not can_render(ann, spec):
+    if not can_render(ann, spec, _required(model, view)):
         return None
+    rotations = (
+        ann.rotations
+        if view is None
+        else {k: v for k, v in ann.rotations.items() if k in _required(model, view)}
+    )
     params = {
         f"{k}_rotmat": torch.from_numpy(np.ascontiguousarray(v, np.float32))[None]
-        for k, v in ann.rotations.items()
+        for k, v in rotations.items()
         if k in spec and ann.has.get(k, 0.0) > 0
     }
     params.update(
@@ -79,10 +114,13 @@ def render_part_labels(
     with torch.no_grad():
         out = model.to("cpu")(**params)
     verts = out.vertices[0].double().numpy()
-    if ann.has.get("transl", 0.0) > 0 and ann.K is not None:
+    if view is None and ann.has.get("transl", 0.0) > 0 and ann.K is not None:
         t = np.asarray(ann.transl, np.float64)
     else:
-        t = fit_translation(out.keypoints[0].double().numpy(), ann.keypoints2d, k)
+        idx = list(range(len(ann.keypoints2d)))
+        if view is not None:
+            idx = [int(i) for i in model.keypoint_layout.subsets[view]]
+        t = fit_translation(out.keypoints[0, idx].double().numpy(), ann.keypoints2d[idx], k)
         if t is None:
             return None
     grid = crop_size // SEGM_STRIDE

@@ -296,6 +296,7 @@ class Evaluator:
             perturbation=perturbation, perturb_convention=self.options.convention,
             on_bad=self.options.on_bad,
             image_dir=self.options.image_dir or self.data.parent, check_files=check_files,
+            render_segm=False,  # scoring reads no part maps
         )  # fmt: skip
 
     @property

@@ -97,14 +97,10 @@ class Objective(nn.Module):
             self.root = kp.index(pv.root) if pv.root in kp else list(range(len(kp)))
             self.centre = True
         self.register_buffer("kp_index", torch.tensor(kp, dtype=torch.long), persistent=False)
-        part = spec.part
-        labels = getattr(body_model, f"{part}_part_labels").clone().long()  # (V,)
-        if view is not None:
-            keep = torch.zeros_like(labels, dtype=torch.bool)
-            keep[list(body_model.part_views[view].vertices)] = True
-            labels = torch.where(keep, labels, torch.full_like(labels, -1))
+        from robosmplx.data.segm_render import stage_vertex_labels
+
+        labels, self.num_parts = stage_vertex_labels(body_model, spec)  # (V,), -1 not drawn
         self.register_buffer("vertex_labels", labels, persistent=False)
-        self.num_parts = body_model.part_layout.counts[part]
         self.vertex_index = (
             None if view is None else torch.tensor(list(body_model.part_views[view].vertices))
         )
