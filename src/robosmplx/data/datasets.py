@@ -5,7 +5,7 @@ the keys of docs/contracts.md (or ``(anchor, twin)`` pairs with ``twins=True``).
 drawn from ``default_rng((seed, epoch, index))``, so a sample depends only on the seed, the epoch
 and its index, never on the number of workers. Bad samples raise a :class:`DataError`, or with
 ``on_bad="skip"`` are left out and counted in :attr:`HumanDataset.skipped`. Samples of every stage
-samples with body-model parameters but no part map get one rendered from the parameters
+with body-model parameters but no part map get one rendered from the parameters
 (:mod:`robosmplx.data.segm_render`; ``render_segm=False`` turns it off).
 """
 
