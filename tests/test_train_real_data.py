@@ -28,15 +28,20 @@ from robosmplx.train.objective import Objective
 N = 3
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    root = tmp_path_factory.mktemp("real")
+def _clean_synth(root, task: str):
+    """N clean synthetic samples of ``task`` (one person, no occluder or truncation)."""
     cfg = SynthConfig(
-        task="body", size=128, seed=5, body_model="anny-small", extra_people_prob=0.0,
+        task=task, size=128, seed=5, body_model="anny-small", extra_people_prob=0.0,
         occluder_prob=0.0, truncation_prob=0.0,
     )  # fmt: skip
     generate(cfg, N, root / "synth", workers=1, progress=False)
-    return root, root / "synth" / FINAL_NAME
+    return root / "synth" / FINAL_NAME
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real")
+    return root, _clean_synth(root, "body")
 
 
 def _agreement(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
@@ -198,13 +203,7 @@ def test_mmhuman3d_conventions_are_slices_of_human_data(anny_small):
 
 @pytest.fixture(scope="module")
 def synth_hand(tmp_path_factory):
-    root = tmp_path_factory.mktemp("real_hand")
-    cfg = SynthConfig(
-        task="hand", size=128, seed=5, body_model="anny-small", extra_people_prob=0.0,
-        occluder_prob=0.0, truncation_prob=0.0,
-    )  # fmt: skip
-    generate(cfg, N, root / "synth", workers=1, progress=False)
-    return root / "synth" / FINAL_NAME
+    return _clean_synth(tmp_path_factory.mktemp("real_hand"), "hand")
 
 
 def test_hand_stage_part_maps_are_rendered_and_supervise_segm_and_proj(
