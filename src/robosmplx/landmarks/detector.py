@@ -186,10 +186,7 @@ class LandmarkDetector:
         roi = ops.transform_roi(roi, 1.0, 1.0, shift_y=-0.1)
         if not roi.w > 1.0:
             return None
-        hand = self.hand_landmark(image, roi)
-        if hand.flag < 0.5:
-            return hand
-        return self.hand_landmark(image, hand_roi(hand.points))
+        return _settle(self.hand_landmark, image, roi, hand_roi)
 
     def person_hand(self, image: np.ndarray, body: np.ndarray, side: str) -> PointSet | None:
         """One side's hand of a person: from the pose's hand landmarks, else (a second opinion)
@@ -240,10 +237,7 @@ class LandmarkDetector:
         roi = Roi(roi.cx, roi.cy, roi.w, roi.h, rot)
         if not roi.w > 1.0:
             return None
-        face = self.face_landmark(image, roi)
-        if face.flag < 0.5:
-            return face
-        return self.face_landmark(image, face_roi(face.points))
+        return _settle(self.face_landmark, image, roi, face_roi)
 
     # ---------------------------------------------------------------- all
     def __call__(self, image: np.ndarray) -> list[PersonEvidence]:
@@ -414,3 +408,12 @@ def _check_image(image: np.ndarray) -> np.ndarray:
             f"landmarks need an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}"
         )
     return np.ascontiguousarray(image)
+
+
+def _settle(model, image: np.ndarray, roi: Roi, roi_from_points) -> PointSet:
+    """Landmarks on ``roi``, then once more on the ROI their own points give (as MediaPipe's
+    tracking does) when the first pass found the part."""
+    first = model(image, roi)
+    if first.flag < 0.5:
+        return first
+    return model(image, roi_from_points(first.points))
