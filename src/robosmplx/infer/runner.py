@@ -118,9 +118,8 @@ def _frame_count(path: Path) -> int | None:
 
 def _image(predictor, path: Path, folder: Path, boxes, options: WriteOptions, rep: InputReport):
     pred = predictor.predict(path, boxes)
-    root = predictor.body.keypoint_layout.roots["body"]
     doc = write_image_outputs(
-        folder, pred, predictor.faces, root, options.mesh_formats, options.render, options.frame
+        folder, pred, predictor.faces, options.mesh_formats, options.render, options.frame
     )
     rep.people = rep.person_frames = len(pred.people)
     rep.notes = list(pred.notes) + list(pred.skipped)

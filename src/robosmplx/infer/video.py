@@ -1,11 +1,9 @@
 """Videos: frame reading that survives broken frames, per-frame prediction with identities and
 One-Euro smoothing, and an overlay video written atomically.
 
-The frames of a video share one camera (one size, one focal length); each track keeps the
-intrinsics of its first frame and every later frame's translation is re-expressed for them
-(:func:`robosmplx.infer.cropping.reexpress_translation`, the identity while the intrinsics are
-the same), then parameters and translation are smoothed per track, so a track's results
-describe one static camera, as a video's do.
+The frames of a video share one camera (one size, one focal length: the predictor gives every
+person of a frame the frame's intrinsics), so parameters and translation are smoothed per track
+directly in it.
 """
 
 from __future__ import annotations
@@ -212,7 +210,7 @@ def tracking_box(person) -> np.ndarray:
 
 
 class TrackSmoother:
-    """Tracking, per-track camera and One-Euro smoothing over a stream of frames."""
+    """Tracking and One-Euro smoothing over a stream of frames."""
 
     def __init__(self, predictor, fps: float, smooth: bool = True, min_cutoff=1.0, beta=0.05):
         from robosmplx.infer.tracking import Tracker
@@ -220,7 +218,6 @@ class TrackSmoother:
         self.p, self.fps, self.smooth = predictor, fps, smooth
         self.min_cutoff, self.beta = min_cutoff, beta
         self.tracker = Tracker()
-        self.cams: dict[int, np.ndarray] = {}
         self.filters: dict[int, object] = {}
         self.last: dict[int, int] = {}
 
@@ -235,11 +232,9 @@ class TrackSmoother:
         states = []
         for pid, person in zip(ids, people):
             person.track_id, person.frame_index = int(pid), index
-            k_ref = self.cams.setdefault(pid, person.K.copy())
-            transl = self._reexpress(person, k_ref)
             state = {f"{g}_rotmat": person.rotmats[g] for g in person.rotmats}
             state.update({k: v for k, v in person.params.items() if k not in person.rotmats})
-            state["transl"] = transl
+            state["transl"] = np.asarray(person.transl, np.float32)
             if self.smooth:
                 f = self.filters.setdefault(
                     pid, ParamSmoother(self.fps, self.min_cutoff, self.beta)
@@ -247,19 +242,9 @@ class TrackSmoother:
                 gap = index - self.last.get(pid, index - 1)
                 state = f(state, dt=max(gap, 1) / self.fps)
             self.last[pid] = index
-            states.append((person, k_ref, state))
+            states.append((person, state))
         self._pose(states)
         return people
-
-    def _reexpress(self, person, k_ref: np.ndarray) -> np.ndarray:
-        from robosmplx.infer.cropping import reexpress_translation
-
-        root = self.p.body.keypoint_layout.roots["body"]
-        t = torch.as_tensor(person.transl, dtype=torch.float64)[None]
-        r = torch.as_tensor(person.keypoints3d[root], dtype=torch.float64)[None] - t
-        k_from = torch.as_tensor(person.K, dtype=torch.float64)[None]
-        k_to = torch.as_tensor(k_ref, dtype=torch.float64)[None]
-        return reexpress_translation(t, r, k_from, k_to)[0].numpy().astype(np.float32)
 
     @torch.inference_mode()
     def _pose(self, states: list) -> None:
@@ -268,18 +253,18 @@ class TrackSmoother:
         from robosmplx.geometry.rotations import matrix_to_axis_angle
 
         dev = self.p.device
-        keys = [k for k in states[0][2] if k != "transl"]
+        keys = [k for k in states[0][1] if k != "transl"]
         batch = {
-            k: torch.as_tensor(np.stack([s[k] for _, _, s in states]), device=dev).float()
+            k: torch.as_tensor(np.stack([s[k] for _, s in states]), device=dev).float()
             for k in keys
         }
-        transl = torch.as_tensor(np.stack([s["transl"] for _, _, s in states]), device=dev).float()
+        transl = torch.as_tensor(np.stack([s["transl"] for _, s in states]), device=dev).float()
         out = self.p.body(**batch)
-        k = torch.as_tensor(np.stack([kr for _, kr, _ in states]), device=dev).float()
+        k = torch.as_tensor(np.stack([p.K for p, _ in states]), device=dev).float()
         verts = out.vertices + transl[:, None]
         kp3 = out.keypoints + transl[:, None]
         uv = project(kp3, k)
-        for i, (person, k_ref, _) in enumerate(states):
+        for i, (person, _) in enumerate(states):
             for g in person.rotmats:
                 m = batch[f"{g}_rotmat"][i]
                 person.rotmats[g] = m.cpu().numpy()
@@ -288,7 +273,6 @@ class TrackSmoother:
                 if name not in person.rotmats:
                     person.params[name] = batch[name][i].cpu().numpy()
             person.transl = transl[i].cpu().numpy()
-            person.K = k_ref.astype(np.float32)
             person.vertices = verts[i].cpu().numpy()
             person.keypoints3d = kp3[i].cpu().numpy()
             person.keypoints2d = uv[i].cpu().numpy()

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from robosmplx.geometry.pixels import scale_intrinsics
-from robosmplx.infer.cropping import reexpress_translation
 from robosmplx.infer.export import write_bytes
 from robosmplx.io import commit_folder, make_partial_folder
 
@@ -107,25 +105,17 @@ def render_overlay_image(image, scale: float, people, faces, max_side: int = PIC
     return canvas
 
 
-def render_side_image(
-    image, scale: float, people, faces, root: int, max_side: int = PICTURE_MAX_SIDE
-):
-    """The people turned 90 degrees, in one shared camera (the nearest person's; the others
-    re-expressed for it), on a white canvas of the overlay's size."""
+def render_side_image(image, scale: float, people, faces, max_side: int = PICTURE_MAX_SIDE):
+    """The people turned 90 degrees in the photo's one camera (every person of an image shares
+    its intrinsics), on a white canvas of the overlay's size."""
     from robosmplx.render import render_side_view
 
     canvas, r = fit_picture(image, max_side)
-    ref = min(range(len(people)), key=lambda i: _depth_key(people[i]))
-    k_ref = torch.as_tensor(np.asarray(people[ref].K, np.float64))[None]
-    meshes, colors = [], []
-    for i, p in enumerate(people):
-        t = torch.as_tensor(np.asarray(p.transl, np.float64))[None]
-        rt = torch.as_tensor(np.asarray(p.keypoints3d[root], np.float64))[None] - t
-        k = torch.as_tensor(np.asarray(p.K, np.float64))[None]
-        t2 = reexpress_translation(t, rt, k, k_ref)[0].numpy()
-        meshes.append((np.asarray(p.vertices, np.float64) - p.transl + t2, faces))
-        colors.append(person_color(p.track_id if p.track_id is not None else i))
-    k_img = scale_intrinsics(k_ref[0].numpy(), scale * r)
+    meshes = [(np.asarray(p.vertices, np.float64), faces) for p in people]
+    colors = [
+        person_color(p.track_id if p.track_id is not None else i) for i, p in enumerate(people)
+    ]
+    k_img = scale_intrinsics(np.asarray(people[0].K, np.float64), scale * r)
     return render_side_view(canvas.shape[:2], meshes, k_img, colors=colors)
 
 
@@ -157,7 +147,6 @@ def write_image_outputs(
     folder: Path,
     pred,
     faces: np.ndarray,
-    root: int,
     mesh_formats: tuple[str, ...] = ("obj",),
     render: bool = True,
     frame: str = "world",
@@ -193,7 +182,7 @@ def write_image_outputs(
     if render and pred.people:
         overlay = render_overlay_image(pred.image, pred.scale, pred.people, faces)
         pictures.append(write_png(folder / "overlay.png", overlay).name)
-        side = render_side_image(pred.image, pred.scale, pred.people, faces, root)
+        side = render_side_image(pred.image, pred.scale, pred.people, faces)
         pictures.append(write_png(folder / "side.png", side).name)
     if camera is not None and pred.people:
         write_json(folder / "camera.json", camera)
