@@ -129,11 +129,8 @@ class EvidenceStage:
         idx = [i for i, p in enumerate(out.people) if p.evidence is not None]
         if not idx or not self.fit:
             return
-        try:
-            from robosmplx.fit import FitConfig, fit_people
-        except ImportError:  # pragma: no cover - an installation without the fit package
-            out.notes.append("test-time fitting is not available; network predictions kept")
-            return
+        from robosmplx.fit import FitConfig, fit_people
+
         t0 = time.perf_counter()
         people = [out.people[i] for i in idx]
         dev = predictor.device
@@ -187,9 +184,8 @@ def _apply_fit(predictor, out, loaded, idx: list[int], res) -> None:
     groups = predictor.rotation_groups
     for b, i in enumerate(idx):
         p = out.people[i]
-        losses = res.losses[b] if b < len(res.losses) else {}
-        p.fit = {"ok": bool(res.ok[b]), "losses": {n: float(v) for n, v in losses.items()}}
-        note = res.notes[b] if b < len(getattr(res, "notes", [])) else None
+        p.fit = {"ok": bool(res.ok[b]), "losses": {n: float(v) for n, v in res.losses[b].items()}}
+        note = res.notes[b]
         finite = torch.isfinite(verts[b]).all() and torch.isfinite(transl[b]).all()
         if not (res.ok[b] and finite):
             p.fit["ok"] = False
