@@ -123,7 +123,7 @@ class EvidenceStage:
         timings["evidence"] += time.perf_counter() - t0
         return people
 
-    def refine(self, predictor, out, loaded, evidence: list) -> None:
+    def refine(self, predictor, out, loaded) -> None:
         """Fit every person of ``out`` that has evidence (``person.evidence``), batched over
         them; people whose fit fails keep the network's prediction, with a note."""
         idx = [i for i, p in enumerate(out.people) if p.evidence is not None]

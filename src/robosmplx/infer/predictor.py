@@ -345,8 +345,8 @@ class Predictor:
         for job, r in zip(jobs, raw):
             self._keep(outs[job.image], loaded[job.image], job, r)
         if self.evidence.enabled:
-            for out, im, ev in zip(outs, loaded, evidence):
-                self.evidence.refine(self, out, im, ev)
+            for out, im in zip(outs, loaded):
+                self.evidence.refine(self, out, im)
         return outs
 
     def _evidence(self, im: LoadedImage, out: ImagePrediction) -> list | None:
