@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from robosmplx.errors import ConfigError
+from robosmplx.io import file_digest
 
 MEDIAPIPE_VERSION = "0.10.21"
 INSTALL_HINT = 'pip install -e ".[landmarks]" && robosmplx landmarks fetch'
@@ -199,4 +200,4 @@ def fetch_models(
 
 def _valid(name: str, folder: Path) -> bool:
     path = model_path(name, folder)
-    return path.is_file() and _sha256(path.read_bytes()) == MODELS[name][1]
+    return path.is_file() and file_digest(path) == MODELS[name][1]

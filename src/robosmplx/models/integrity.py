@@ -8,7 +8,6 @@ before any prediction instead of producing nothing.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +16,9 @@ import yaml
 from torch import Tensor
 
 from robosmplx.errors import CheckpointError
+from robosmplx.io import file_digest
 
 DIGEST_KEY = "sha256"
-_CHUNK = 1 << 20
-
-
-def file_digest(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _damaged(weights: Path, why: str) -> CheckpointError:

@@ -17,7 +17,6 @@ command line, versions) when training starts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -198,11 +197,7 @@ def code_version() -> str:
 def file_record(path: str | Path) -> dict:
     """Path, size and sha256 of a data file (what a run trained on)."""
     p = Path(path)
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": h.hexdigest()}
+    return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": file_digest(p)}
 
 
 def write_run_record(run_dir: str | Path, config_text: str, data_files: list[str]) -> Path:
