@@ -41,20 +41,14 @@ def resolve_refine(refine: str | None) -> tuple[str, str | None]:
     return refine, None
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 4) x (M, 4) xywh -> (N, M) IoU."""
-    from robosmplx.infer.tracking import iou_matrix
-
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    return iou_matrix(np.asarray(a, np.float64), np.asarray(b, np.float64))
-
-
 def match_boxes(boxes: np.ndarray, evidence: list) -> list[int | None]:
     """For each (4,) box, the index of the landmark person it overlaps most (IoU above
     :data:`MATCH_IOU`, each person used once, greedily by IoU), or None."""
-    iou = box_iou(
-        np.asarray(boxes).reshape(-1, 4), np.array([e.box for e in evidence]).reshape(-1, 4)
+    from robosmplx.infer.tracking import iou_matrix
+
+    iou = iou_matrix(
+        np.asarray(boxes, np.float64).reshape(-1, 4),
+        np.array([e.box for e in evidence], np.float64).reshape(-1, 4),
     )
     out: list[int | None] = [None] * len(iou)
     taken: set[int] = set()
