@@ -141,6 +141,27 @@ class LandmarkDetector:
             return None
         return body
 
+    def settle_person(self, image: np.ndarray, det: Detection) -> PoseLandmarks | None:
+        """The body of a detection, as :meth:`settle_body`; where that fails or ends upside
+        down, the person is also tried upright (the detector's alignment points can point
+        anywhere for people seen from above, seated or bent over, while its box still
+        surrounds a head): seeded from the detection's box and from the upside-down body's
+        own head. The best by :func:`upright_quality` is kept."""
+        body = self.settle_body(image, det)
+        if body is not None and not _head_down(body.landmarks):
+            return body
+        seeds = [upright(det)]
+        if body is not None:
+            nose, side = body.landmarks[0, :2], _torso(body.landmarks)
+            head = Detection(np.concatenate([nose - side / 2, nose + side / 2]), det.keypoints,
+                             det.score)  # fmt: skip
+            seeds.append(upright(head))
+        for seed in seeds:
+            alt = self.settle_body(image, seed)
+            if alt is not None and (body is None or upright_quality(alt) > upright_quality(body)):
+                body = alt
+        return body
+
     def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
         """A second opinion for crowds: faces (full-range face detector, whole image: small
         people are the pose detector's tiles' job) that no body found so far explains each give a body ROI below the face, which
@@ -250,7 +271,7 @@ class LandmarkDetector:
         for tiled in (False, True)[: 1 + bool(self.tiles)]:
             for det in self.detect_people(image, tiled):  # best first
                 if not any(_explains(b, det) for b in bodies):
-                    body = self.settle_body(image, det)
+                    body = self.settle_person(image, det)
                     if body is not None:
                         bodies.append(body)
         if self.face_detector is not None:
@@ -292,6 +313,19 @@ class LandmarkDetector:
         return person
 
 
+def upright(det: Detection) -> Detection:
+    """The detection re-seeded as an upright person: the detector's alignment keypoints (hip
+    centre, a point above the head) can point anywhere for people seen from above, seated or
+    bent over, while its box still surrounds a head. Hips two box sizes below the box centre,
+    the top half a box size above it: the whole-body circle of a standing or seated person."""
+    box = det.box
+    size = float(max(box[2] - box[0], box[3] - box[1]))
+    centre = (box[:2] + box[2:]) / 2
+    hip = centre + np.array([0.0, 2.0 * size])
+    top = centre - np.array([0.0, 0.5 * size])
+    return Detection(box.copy(), np.stack([hip, top, hip, top]), det.score)
+
+
 def hand_roi(points: np.ndarray) -> Roi:
     """The hand ROI that 21 hand landmarks define (palm-oriented, scale 2, shifted to the
     fingers), as the hand tracking graph builds it."""
@@ -315,12 +349,23 @@ def body_quality(body: PoseLandmarks) -> float:
     return body.flag * float(np.mean(body.landmarks[:25, 3]))
 
 
+HEAD_DOWN_PRIOR = 0.5  # how much less an upside-down body is believed than an upright one
+
+
+def upright_quality(body: PoseLandmarks) -> float:
+    """:func:`body_quality` with a gravity prior: people in photos are far more often upright
+    than upside down, so an upside-down reading counts :data:`HEAD_DOWN_PRIOR` as much."""
+    return body_quality(body) * (HEAD_DOWN_PRIOR if _head_down(body.landmarks) else 1.0)
+
+
 def same_person(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two landmark sets (39+, 5) describe one person: most points coincide, or the
-    head and shoulders do (two people never share a head), relative to the torso length."""
+    head and shoulders do, or the noses (two people never share a head: seeds from different
+    detections can settle on one head with bodies of different sizes), relative to the torso
+    length."""
     scale = max(_torso(a), _torso(b), 1e-6)
     d = np.linalg.norm(a[:25, :2] - b[:25, :2], axis=1) / scale
-    return bool(np.median(d) < 0.2 or np.median(d[:13]) < 0.1)
+    return bool(np.median(d) < 0.2 or np.median(d[:13]) < 0.1 or d[0] < 0.15)
 
 
 def seen_on_body(cand: PoseLandmarks, other: PoseLandmarks) -> bool:
@@ -330,16 +375,41 @@ def seen_on_body(cand: PoseLandmarks, other: PoseLandmarks) -> bool:
     partly hidden behind another has their visible points on their own pixels.)"""
     seen = cand.landmarks[:25, 3] > 0.5
     seen[0] = True
+    if _near_head(other, cand.landmarks[0, :2]):
+        return False  # a head beside another head: two people close together
+    if _inside_share(cand, other) < 0.8:
+        return False  # reaches well beyond the other body: one person behind another
     on = _on_mask(other, cand.landmarks[:25][seen, :2])
     return bool(on[0]) and float(on.mean()) > 0.8
 
 
+def _seen_box(body: PoseLandmarks) -> np.ndarray:
+    """xyxy box of the body's visible landmarks (all of them when fewer than two are)."""
+    lm = body.landmarks[:33]
+    seen = lm[lm[:, 3] > 0.5, :2] if (lm[:, 3] > 0.5).sum() >= 2 else lm[:, :2]
+    return np.concatenate([seen.min(0), seen.max(0)])
+
+
+def _inside_share(cand: PoseLandmarks, other: PoseLandmarks) -> float:
+    """The share of ``cand``'s visible-landmark box inside ``other``'s (grown by a fifth of
+    its torso)."""
+    a, b = _seen_box(cand), _seen_box(other)
+    pad = 0.2 * _torso(other.landmarks)
+    lo, hi = np.maximum(a[:2], b[:2] - pad), np.minimum(a[2:], b[2:] + pad)
+    inter = float(np.prod(np.clip(hi - lo, 0, None)))
+    return inter / max(float(np.prod(a[2:] - a[:2])), 1e-6)
+
+
 def _on_mask(body: PoseLandmarks, points: np.ndarray) -> np.ndarray:
-    """Which image points (N, 2) lie on the body's segmentation (> 0.5)."""
+    """Which image points (N, 2) lie on the body's segmentation (> 0.5) within the box of its
+    visible landmarks (grown by a fifth of the torso): the segmentation covers whoever stands
+    in the body's ROI, the landmarks say where this body is."""
     t = ops.apply_affine(body.to_tensor, points)  # in the body's ROI crop
     n = body.mask_tensor.shape[0]
     ij = np.clip(np.floor(t).astype(int), 0, n - 1)
     inside = (t >= 0).all(1) & (t < n).all(1)
+    box, pad = _seen_box(body), 0.2 * _torso(body.landmarks)
+    inside &= (points >= box[:2] - pad).all(1) & (points <= box[2:] + pad).all(1)
     return inside & (body.mask_tensor[ij[:, 1], ij[:, 0]] > 0.5)
 
 
@@ -358,13 +428,35 @@ def _explains(body: PoseLandmarks, det: Detection) -> bool:
     """Whether a settled body already accounts for a detection: its nose lies in the
     detection's box (the detector's box surrounds the face) grown by half, or the detection's
     face centre lies on the body's silhouette (the detector seeing a person in a pattern of
-    that body: the post-hoc test of :func:`seen_on_body`, before any landmark call)."""
+    that body: the post-hoc test of :func:`seen_on_body`, before any landmark call), unless
+    it is a second head beside this body's head."""
     lo, hi = det.box[:2], det.box[2:]
     pad = 0.25 * (hi - lo)
     nose = body.landmarks[0, :2]
     if np.all(nose >= lo - pad) and np.all(nose <= hi + pad):
         return True
-    return bool(_on_mask(body, ((lo + hi) / 2)[None])[0])
+    centre = (lo + hi) / 2
+    if _near_head(body, centre) and np.hypot(*(nose - centre)) > float(np.max(hi - lo)):
+        return False  # a second head at this body's head level, a head's width away
+    return bool(_on_mask(body, centre[None])[0])
+
+
+def _near_head(body: PoseLandmarks, point: np.ndarray) -> bool:
+    """Whether an image point lies at the body's head level and within a torso length of its
+    nose: where a second person's head can be (a couple dancing, a child held, people shoulder
+    to shoulder) but no pattern of this body's clothes is (those lie below its shoulders)."""
+    lm = body.landmarks
+    torso = max(_torso(lm), 1e-6)
+    shoulders = (lm[11, :2] + lm[12, :2]) / 2
+    up = (shoulders - (lm[23, :2] + lm[24, :2]) / 2) / torso
+    height = float(np.dot(point - shoulders, up)) / torso  # torso lengths above the shoulders
+    near = float(np.hypot(*(point - lm[0, :2]))) < torso
+    return near and height > -0.15
+
+
+def _head_down(lm: np.ndarray) -> bool:
+    """Whether a body's shoulders lie below its hips in the image (upside down)."""
+    return float(lm[11, 1] + lm[12, 1]) > float(lm[23, 1] + lm[24, 1])
 
 
 def _torso(lm: np.ndarray) -> float:
