@@ -58,3 +58,18 @@ def test_config_rejects_unknown_keys_and_bad_values():
         FitConfig(lr_vectors=0.0)
     with pytest.raises(ConfigError, match="weights"):
         from_dict(FitConfig, {"weights": {"silhouette": -1.0}})
+
+
+def test_robust_scale_narrows_from_start_to_final():
+    from robosmplx.errors import ConfigError
+    from robosmplx.fit.optimize import _annealed
+
+    cfg = FitConfig(steps=5, robust_sigma_start=0.4, robust_sigma=0.1)
+    scales = [_annealed(cfg, i) for i in range(cfg.steps)]
+    assert scales[0] == pytest.approx(0.4) and scales[-1] == pytest.approx(0.1)
+    assert all(a > b for a, b in zip(scales, scales[1:]))
+    assert scales[2] == pytest.approx(0.2)  # geometric: the middle is the geometric mean
+    flat = FitConfig(robust_sigma_start=0.15, robust_sigma=0.15)
+    assert [_annealed(flat, i) for i in range(3)] == pytest.approx([0.15] * 3)
+    with pytest.raises(ConfigError, match="robust_sigma_start"):
+        FitConfig(robust_sigma_start=0.0)

@@ -50,7 +50,7 @@ class FitConfig:
     vertices) and return parameters for the model given. ``threads``: the fit's tensors are
     small, so extra CPU threads mostly add synchronisation (see docs/fitting.md)."""
 
-    steps: int = 24
+    steps: int = 40
     rigid_steps: int = 20
     lr: float = 0.03
     lr_rigid: float = 0.05
@@ -58,7 +58,10 @@ class FitConfig:
     lr_vectors: float = 0.06  # betas and expression
     lr_final: float = 0.1  # the learning rates decay to this share (cosine) over ``steps``
     weights: FitWeights = field(default_factory=FitWeights)
-    robust_sigma: float = 0.1  # Geman-McClure scale of body residuals, in person-box sizes
+    robust_sigma: float = 0.15  # Geman-McClure scale of body residuals, in person-box sizes
+    # ... which starts wider and narrows to robust_sigma over ``steps`` (geometric): a wide
+    # scale first pulls every landmark in, the narrow one then lets outliers go
+    robust_sigma_start: float = 0.2
     robust_sigma_parts: float = 0.5  # the same for hands and face, in hand / face sizes
     robust_sigma_3d: float = 0.5  # metres, world landmarks (wide: they settle depth order)
     min_confidence: float = 0.3  # landmarks below this confidence are ignored
@@ -84,7 +87,7 @@ class FitConfig:
                 f"fit config: silhouette_size must be >= 8, got {self.silhouette_size}"
             )
         positive = ("lr", "lr_rigid", "lr_transl", "lr_vectors", "lr_final", "robust_sigma",
-                    "robust_sigma_parts", "robust_sigma_3d", "silhouette_sigma", "diverged_ratio")  # fmt: skip
+                    "robust_sigma_start", "robust_sigma_parts", "robust_sigma_3d", "silhouette_sigma", "diverged_ratio")  # fmt: skip
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"fit config: {name} must be positive, got {getattr(self, name)}")

@@ -82,6 +82,7 @@ class _Problem:
         torso = torch.tensor([BODY33.index(n) for n in TORSO], device=g.landmark.device)
         self.torso_weight = torch.isin(g.landmark, torso).to(g.weight.dtype)
         self.use_mask = ev.mask is not None and bool(ev.has_mask.any())
+        self.sigma = cfg.robust_sigma_start  # the body term's robust scale, narrowed by the fit
 
     def root(self, body_points: Tensor) -> Tensor:
         hl, hr = self.corr.hips
@@ -90,9 +91,7 @@ class _Problem:
     def body2d(self, body_points: Tensor, torso: bool = False) -> Tensor:
         g = self.corr.groups["body"]
         w = g.weight * self.torso_weight if torso else g.weight
-        return T.reprojection(
-            body_points, self.K, self.body_target, w, self.ev.scale, self.cfg.robust_sigma
-        )
+        return T.reprojection(body_points, self.K, self.body_target, w, self.ev.scale, self.sigma)
 
     def body3d(self, body_points: Tensor) -> Tensor:
         g = self.corr.groups["body"]
@@ -318,13 +317,16 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         return sum(w[k] * values[k] for k in TERMS if w[k] > 0)
 
     with torch.no_grad():
+        prob.sigma = cfg.robust_sigma  # losses are reported at the final scale
         before = evaluate(prob.use_mask)
+        prob.sigma = cfg.robust_sigma_start
     _rigid_stage(state, prob, cfg)
     if cfg.limbs_from_3d and bool(ev.has3d.any()):
         _limb_stage(state, prob)
     opt = torch.optim.Adam(state.variables(cfg))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: _cosine(i, cfg.steps, cfg.lr_final))
     for step in range(cfg.steps):
+        prob.sigma = _annealed(cfg, step)
         sil = prob.use_mask and step >= cfg.steps - cfg.silhouette_steps
         values = evaluate(sil)
         loss = total(values).sum()
@@ -342,6 +344,7 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
     for v in (state.d_go, state.t, *state.theta.values(), *state.vec.values()):
         v.requires_grad_(False)
     with torch.no_grad():
+        prob.sigma = cfg.robust_sigma
         after = evaluate(prob.use_mask)
     finite = state.finite() & torch.stack([torch.isfinite(v) for v in after.values()]).all(0)
     n_conf = (ev.body2d[..., 2] > 0).sum(1)
@@ -401,6 +404,13 @@ def _limb_stage(state: _State, prob: _Problem) -> None:
         errors = torch.stack([error(axis_angle_to_matrix(c)) for c in cands])  # (C, B)
         best = errors.argmin(0)  # (B,)
         state.theta["body_pose"] = torch.stack(cands)[best, torch.arange(len(best))]
+
+
+def _annealed(cfg: FitConfig, step: int) -> float:
+    """The body term's robust scale at ``step``: ``robust_sigma_start`` at the first step,
+    ``robust_sigma`` at the last, geometric in between."""
+    t = step / max(cfg.steps - 1, 1)
+    return cfg.robust_sigma_start * (cfg.robust_sigma / cfg.robust_sigma_start) ** t
 
 
 def _cosine(step: int, steps: int, final: float) -> float:

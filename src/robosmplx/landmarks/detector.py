@@ -401,15 +401,11 @@ def _inside_share(cand: PoseLandmarks, other: PoseLandmarks) -> float:
 
 
 def _on_mask(body: PoseLandmarks, points: np.ndarray) -> np.ndarray:
-    """Which image points (N, 2) lie on the body's segmentation (> 0.5) within the box of its
-    visible landmarks (grown by a fifth of the torso): the segmentation covers whoever stands
-    in the body's ROI, the landmarks say where this body is."""
+    """Which image points (N, 2) lie on the body's segmentation (> 0.5)."""
     t = ops.apply_affine(body.to_tensor, points)  # in the body's ROI crop
     n = body.mask_tensor.shape[0]
     ij = np.clip(np.floor(t).astype(int), 0, n - 1)
     inside = (t >= 0).all(1) & (t < n).all(1)
-    box, pad = _seen_box(body), 0.2 * _torso(body.landmarks)
-    inside &= (points >= box[:2] - pad).all(1) & (points <= box[2:] + pad).all(1)
     return inside & (body.mask_tensor[ij[:, 1], ij[:, 0]] > 0.5)
 
 
@@ -436,7 +432,8 @@ def _explains(body: PoseLandmarks, det: Detection) -> bool:
     if np.all(nose >= lo - pad) and np.all(nose <= hi + pad):
         return True
     centre = (lo + hi) / 2
-    if _near_head(body, centre) and np.hypot(*(nose - centre)) > float(np.max(hi - lo)):
+    apart = max(float(np.max(hi - lo)), _head_width(body.landmarks))
+    if _near_head(body, centre) and np.hypot(*(nose - centre)) > apart:
         return False  # a second head at this body's head level, a head's width away
     return bool(_on_mask(body, centre[None])[0])
 
@@ -452,6 +449,13 @@ def _near_head(body: PoseLandmarks, point: np.ndarray) -> bool:
     height = float(np.dot(point - shoulders, up)) / torso  # torso lengths above the shoulders
     near = float(np.hypot(*(point - lm[0, :2]))) < torso
     return near and height > -0.15
+
+
+def _head_width(lm: np.ndarray) -> float:
+    """About the width of a body's head: its ears apart, or 0.4 shoulder widths (ears turned
+    away)."""
+    ears = float(np.hypot(*(lm[7, :2] - lm[8, :2])))
+    return max(ears, 0.4 * float(np.hypot(*(lm[11, :2] - lm[12, :2]))))
 
 
 def _head_down(lm: np.ndarray) -> bool:
