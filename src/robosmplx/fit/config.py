@@ -50,7 +50,7 @@ class FitConfig:
     vertices) and return parameters for the model given. ``threads``: the fit's tensors are
     small, so extra CPU threads mostly add synchronisation (see docs/fitting.md)."""
 
-    steps: int = 40
+    steps: int = 32
     rigid_steps: int = 20
     lr: float = 0.03
     lr_rigid: float = 0.05
