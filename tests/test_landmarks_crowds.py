@@ -130,3 +130,23 @@ def test_an_upside_down_person_is_still_found():
     assert len(people) == 1
     lm = people[0].body2d
     assert D._head_down(lm)
+
+
+@needs_models
+def test_hits_on_a_portraits_own_face_are_not_second_heads():
+    """Tile hits on parts of a big face lie at head level, but within a head's width of the
+    nose: the person found explains them (no landmark call), and no second person appears."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    from robosmplx.landmarks import LandmarkDetector
+
+    det = LandmarkDetector(hands=False, face=False, segmentation=False)
+    calls = []
+    model = det.pose_landmark.model
+    det.pose_landmark.model = lambda t: calls.append(1) or model(t)
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    image = np.asarray(Image.open(path).convert("RGB"))
+    assert len(det(image)) == 1
+    assert len(det.detect_people(image, tiled=True)) >= 3  # the tiles see parts of her face
+    assert len(calls) <= 3, len(calls)
