@@ -18,6 +18,7 @@ from robosmplx.landmarks.types import BODY33, HAND21, PersonEvidence
 
 FACE_POINTS = 468
 HANDS = ("left", "right")  # the person's sides, as in PersonEvidence.hands
+WRISTS = tuple(BODY33.index(f"{side}_wrist") for side in HANDS)
 MASK_MARGIN = 1.2  # the silhouette crop: the person box enlarged by this, made square
 
 
@@ -82,6 +83,8 @@ def pack_evidence(
             if h is not None:
                 hands[i, k] = h
                 hand_scale[i, k] = _extent(h, min_confidence)
+                if h[0, 2] >= min_confidence:  # the hand model's wrist, seen up close
+                    body2d[i, WRISTS[k], :2] = h[0, :2]
         f = _array(ev.face2d, (FACE_POINTS, 3), "face2d", i)
         if f is not None:
             face[i] = f
