@@ -28,3 +28,23 @@ def test_the_hand_models_wrist_is_the_body_terms_wrist():
     assert ev.body2d[1, rw, 0] == rw and ev.hands[1, 1, :, 2].sum() == 0
     assert ev.body2d[2, lw, 0] == lw
     assert ev.hand_scale[0, 0] > 1.0 and ev.hand_scale[2].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.skipif(
+    __import__("robosmplx.landmarks", fromlist=["x"]).landmarks_available() is not None,
+    reason="landmark models absent",
+)
+def test_hand_agreement_script_reports_the_fitted_hands(capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "scripts" / "hand_agreement.py"
+    spec = importlib.util.spec_from_file_location("hand_agreement", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    image = Path(__file__).parent / "data" / "landmarks" / "synth_0004.jpg"  # both hands seen
+    assert mod.main([str(image), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["images"] == 1 and out["hands"] >= 1
+    assert 0.5 <= out["pck@0.2"] <= 1.0 and len(out["median_per_point"]) == 21
