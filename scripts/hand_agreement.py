@@ -20,15 +20,13 @@ import numpy as np
 
 from robosmplx.infer import Predictor
 from robosmplx.infer.images import expand_inputs
-from robosmplx.names import BODY25, FINGERS
-
-NAMES = list(BODY25) + [f"{s}_{f}_{k}" for s in "LR" for f in FINGERS for k in range(1, 5)]
+from robosmplx.names import FINGERS, WHOLEBODY65
 
 
 def hand_index(side: str) -> list[int]:
     s = side[0].upper()
-    return [NAMES.index(f"{s}_Wrist")] + [
-        NAMES.index(f"{s}_{f}_{k}") for f in FINGERS for k in range(1, 5)
+    return [WHOLEBODY65.index(f"{s}_Wrist")] + [
+        WHOLEBODY65.index(f"{s}_{f}_{k}") for f in FINGERS for k in range(1, 5)
     ]
 
 

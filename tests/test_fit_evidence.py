@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from robosmplx.fit.evidence import pack_evidence
-from robosmplx.landmarks import BODY33, PersonEvidence
+from robosmplx.landmarks import BODY33, PersonEvidence, landmarks_available
 
 
 def _person(hands=None) -> PersonEvidence:
@@ -30,10 +30,7 @@ def test_the_hand_models_wrist_is_the_body_terms_wrist():
     assert ev.hand_scale[0, 0] > 1.0 and ev.hand_scale[2].tolist() == [1.0, 1.0]
 
 
-@pytest.mark.skipif(
-    __import__("robosmplx.landmarks", fromlist=["x"]).landmarks_available() is not None,
-    reason="landmark models absent",
-)
+@pytest.mark.skipif(landmarks_available() is not None, reason="landmark models absent")
 def test_hand_agreement_script_reports_the_fitted_hands(capsys):
     import importlib.util
     import json
