@@ -412,9 +412,9 @@ def _on_mask(body: PoseLandmarks, points: np.ndarray) -> np.ndarray:
 
 
 def dedupe_bodies(bodies: list[PoseLandmarks], min_quality: float = 0.0) -> list[PoseLandmarks]:
-    """Best first (by :func:`body_quality`), drop a person that is a better one found again."""
+    """Best first (by :func:`upright_quality`), drop a person that is a better one found again."""
     kept: list[PoseLandmarks] = []
-    for b in sorted(bodies, key=body_quality, reverse=True):
+    for b in sorted(bodies, key=upright_quality, reverse=True):
         if body_quality(b) < min_quality:
             continue
         if not any(same_person(b.landmarks, k.landmarks) or seen_on_body(b, k) for k in kept):
