@@ -150,3 +150,65 @@ def test_hits_on_a_portraits_own_face_are_not_second_heads():
     assert len(det(image)) == 1
     assert len(det.detect_people(image, tiled=True)) >= 3  # the tiles see parts of her face
     assert len(calls) <= 3, len(calls)
+
+
+class _Readings:
+    """A stand-in for the heavy pose model: returns the queued bodies in turn."""
+
+    def __init__(self, *bodies):
+        self.bodies, self.calls = list(bodies), 0
+
+    def __call__(self, image, roi):
+        self.calls += 1
+        return self.bodies.pop(0)
+
+
+def _heavy_detector(*readings):
+    det = D.LandmarkDetector.__new__(D.LandmarkDetector)  # no model files needed
+    det.min_score, det.pose_heavy = 0.5, _Readings(*readings)
+    return det
+
+
+def test_the_heavy_reading_replaces_the_full_one_when_stable_and_the_same_person():
+    full = _body((200.0, 100.0))
+    turned = _body((203.0, 101.0))
+    turned.landmarks[[11, 12]] = turned.landmarks[[12, 11]]  # sides read the other way
+    det = _heavy_detector(turned, turned)
+    assert det.read_heavy(None, full) is turned and det.pose_heavy.calls == 2
+    # one unsure pass is averaged with the other, as the full model's passes are
+    det = _heavy_detector(_body((203.0, 101.0), flag=0.95), _body((203.0, 101.0), flag=0.3))
+    assert det.read_heavy(None, full) is not full
+
+
+def test_the_full_reading_stays_when_the_heavy_one_drifts_flips_or_doubts():
+    full = _body((200.0, 100.0))
+    image = None
+    # drifted to a neighbour: the nose moved by most of a torso
+    assert _heavy_detector(*[_body((280.0, 100.0))] * 2).read_heavy(image, full) is full
+    # unstable: its own ROI moves the landmarks by a fifth of the torso
+    det = _heavy_detector(_body((200.0, 100.0)), _body((220.0, 100.0)))
+    assert det.read_heavy(image, full) is full
+    # unsure on average, or nobody there on the first pass (no second call then)
+    det = _heavy_detector(_body((200.0, 100.0), flag=0.6), _body((200.0, 100.0), flag=0.3))
+    assert det.read_heavy(image, full) is full
+    det = _heavy_detector(_body((200.0, 100.0), flag=0.1))
+    assert det.read_heavy(image, full) is full and det.pose_heavy.calls == 1
+    # without the heavy model the body is returned as it is
+    det.pose_heavy = None
+    assert det.read_heavy(image, full) is full
+
+
+@needs_models
+def test_heavy_and_full_models_agree_on_a_clear_person():
+    from robosmplx.landmarks import LandmarkDetector
+
+    image = _load("synth_0001.jpg")
+    with_heavy = LandmarkDetector(hands=False, face=False, segmentation=False)
+    full_only = LandmarkDetector(hands=False, face=False, segmentation=False, heavy=False)
+    (a,), (b,) = with_heavy(image), full_only(image)
+    assert "pose_landmark_heavy" in with_heavy.timings
+    assert "pose_landmark_heavy" not in full_only.timings
+    seen = (a.body2d[:25, 2] > 0.5) & (b.body2d[:25, 2] > 0.5)
+    err = np.linalg.norm(a.body2d[:25, :2] - b.body2d[:25, :2], axis=1)[seen]
+    assert np.median(err) < 0.05 * max(a.box[2:]), err.round(1)
+    assert a.body3d.shape == (33, 3) and np.isfinite(a.body3d).all()

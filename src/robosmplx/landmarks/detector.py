@@ -55,6 +55,7 @@ class LandmarkDetector:
         tiles: tuple[float, ...] = (0.6, 0.35),
         threads: int | None = None,
         proposal_score: float = 0.1,
+        heavy: bool = True,
     ):
         folder = require_landmarks(model_dir)
         self.max_people, self.min_score = max_people, min_score
@@ -66,6 +67,7 @@ class LandmarkDetector:
             m("pose_detector"), 224, (8, 16, 32, 32, 32), 4, (-1.0, 1.0), detection_score
         )
         self.pose_landmark = PoseLandmarker(m("pose_landmark"))
+        self.pose_heavy = PoseLandmarker(m("pose_landmark_heavy")) if heavy else None
         self.face_detector = None
         if faces_as_people:
             self.face_detector = SsdDetector(
@@ -109,9 +111,41 @@ class LandmarkDetector:
 
     def body_from_landmarks(self, image: np.ndarray, prev: PoseLandmarks) -> PoseLandmarks:
         """The pose landmark model again, on the ROI its previous landmarks define."""
-        lm = prev.landmarks
-        roi = ops.alignment_roi(lm[33, :2], lm[34, :2], 90.0)
-        return self.pose_landmark(image, ops.transform_roi(roi, 1.25, 1.25))
+        return self.pose_landmark(image, _body_roi(prev.landmarks))
+
+    def read_heavy(
+        self,
+        image: np.ndarray,
+        body: PoseLandmarks,
+        max_shift: float = 0.15,
+        max_nose: float = 0.25,
+    ) -> PoseLandmarks:
+        """The settled body read again by BlazePose GHUM Heavy (more accurate than the full
+        model on hard poses: people seen from behind, lying or crouching, small and blurred
+        people), twice: on the ROI of the full model's landmarks, then on the ROI of its own.
+        The heavy reading is kept only when it is stable (its second pass moves the landmarks
+        by less than ``max_shift`` torso lengths, median), confident (as in
+        :meth:`settle_body`: presence at least ``min_score`` on average over the two passes,
+        neither below half of it) and about the same person (nose within ``max_nose`` torso
+        lengths of the full model's): in a crowd the heavier model can drift to a neighbour,
+        or flip between readings; the full model's body stays then."""
+        if self.pose_heavy is None:
+            return body
+        first = self.pose_heavy(image, _body_roi(body.landmarks))
+        if first.flag < 0.5 * self.min_score:
+            return body
+        second = self.pose_heavy(image, _body_roi(first.landmarks))
+        scale = max(_torso(first.landmarks), _torso(second.landmarks), 1e-6)
+        d = np.linalg.norm(second.landmarks[:25, :2] - first.landmarks[:25, :2], axis=1)
+        nose = np.hypot(*(second.landmarks[0, :2] - body.landmarks[0, :2]))
+        if (
+            min(first.flag, second.flag) >= 0.5 * self.min_score
+            and (first.flag + second.flag) / 2 >= self.min_score
+            and float(np.median(d)) / scale < max_shift
+            and nose / max(_torso(body.landmarks), 1e-6) < max_nose
+        ):
+            return second
+        return body
 
     def settle_body(
         self, image: np.ndarray, det: Detection, passes: int = 3, max_shift: float = 0.15
@@ -151,7 +185,7 @@ class LandmarkDetector:
         own head. The best by :func:`upright_quality` is kept."""
         body = self.settle_body(image, det)
         if body is not None and not _head_down(body.landmarks):
-            return body
+            return self.read_heavy(image, body)
         seeds = [upright(det)]
         if body is not None:
             nose, side = body.landmarks[0, :2], _torso(body.landmarks)
@@ -162,7 +196,7 @@ class LandmarkDetector:
             alt = self.settle_body(image, seed)
             if alt is not None and (body is None or upright_quality(alt) > upright_quality(body)):
                 body = alt
-        return body
+        return None if body is None else self.read_heavy(image, body)
 
     def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
         """A second opinion for crowds: faces (full-range face detector, whole image: small
@@ -463,6 +497,13 @@ def _head_width(lm: np.ndarray) -> float:
 def _head_down(lm: np.ndarray) -> bool:
     """Whether a body's shoulders lie below its hips in the image (upside down)."""
     return float(lm[11, 1] + lm[12, 1]) > float(lm[23, 1] + lm[24, 1])
+
+
+def _body_roi(lm: np.ndarray) -> Roi:
+    """The pose landmark model's ROI from a body's landmarks (39, 5): its alignment points
+    (hip centre, whole-body circle) rotated upright, grown by a quarter."""
+    roi = ops.alignment_roi(lm[33, :2], lm[34, :2], 90.0)
+    return ops.transform_roi(roi, 1.25, 1.25)
 
 
 def _torso(lm: np.ndarray) -> float:

