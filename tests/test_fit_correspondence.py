@@ -61,6 +61,38 @@ def test_hips_sit_outside_the_joint_centre(anny_small):
     )
 
 
+def test_shoulders_sit_above_the_joint_centre(anny_small):
+    """BlazePose shoulders are blended toward the top of the shoulder: above the joint, by
+    SHOULDER_BLEND of the way to that surface point, on the joint's side."""
+    from robosmplx.fit.correspondence import SHOULDER_BLEND
+
+    g, pts = _rest_points(anny_small, "body")
+    lay = anny_small.keypoint_layout
+    with torch.no_grad():
+        kp = anny_small(**anny_small.neutral_params(1)).keypoints[0]
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        row = g.landmark.tolist().index(BODY33.index(f"{side}_shoulder"))
+        joint = kp[lay.index(f"{side[0].upper()}_Shoulder")]
+        assert "Shoulder_Top" in g.names[row]
+        rise = float(pts[row, 1] - joint[1])
+        assert 0.5 * SHOULDER_BLEND * 0.04 < rise < SHOULDER_BLEND * 0.1, rise  # top: 4-10 cm up
+        assert sgn * float(pts[row, 0]) > 0.1 and abs(float(pts[row, 0] - joint[0])) < 0.03
+
+
+def test_a_blend_partner_the_model_lacks_drops_out():
+    from robosmplx.fit.correspondence import _group
+
+    class _Res:
+        def index(self, name):
+            return {"A": 0, "B": 1}.get(name)
+
+    g = _group(_Res(), [(0, (("A", 0.6), ("Missing", 0.4)), 1.0), (1, (("Missing", 1.0),), 1.0),
+                        (2, (("A", 0.5), ("B", 0.5)), 0.5)])  # fmt: skip
+    assert g.landmark.tolist() == [0, 2]  # a landmark with no point at all is not matched
+    assert torch.allclose(g.blend, torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
+    assert g.names == ("A", "A+B")
+
+
 def test_face_points_form_a_face(anny_small):
     """Eyes above the mouth above the chin; mouth corners symmetric about the midline."""
     g, pts = _rest_points(anny_small, "face")
@@ -78,5 +110,6 @@ def test_smplx_standin_resolves_through_the_same_tables(tmp_path):
     body = load_body_model("smplx", model_dir=tmp_path)
     corr = correspondence(body)
     assert len(corr.groups["body"]) == len(BODY33)
+    assert torch.allclose(corr.groups["body"].blend.sum(1), torch.ones(len(BODY33)))
     assert len(corr.groups["face"]) == len(FACE_TABLE)
     assert corr.groups["face"].names[list(FACE_TABLE).index(263)] == "L_Eye_Outer"

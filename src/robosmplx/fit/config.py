@@ -75,9 +75,12 @@ class FitConfig:
     proxy: bool = True
     threads: int | None = 1  # torch CPU threads during the fit (restored after); None: as set
     diverged_ratio: float = 1.5  # final 2D term above ratio x initial: the fit failed
+    # every this many steps the translation is re-solved in closed form for the current pose
+    # and shape (kept where it lowers the 2D error); 0: never
+    resolve_every: int = 8
 
     def __post_init__(self):
-        for name in ("steps", "rigid_steps", "silhouette_steps", "min_landmarks"):
+        for name in ("steps", "rigid_steps", "silhouette_steps", "min_landmarks", "resolve_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fit config: {name} must be >= 0, got {getattr(self, name)}")
         if self.threads is not None and self.threads < 1:

@@ -341,6 +341,8 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         opt.step()
         sched.step()
         state.clamp_()
+        if cfg.resolve_every and (step + 1) % cfg.resolve_every == 0 and step + 1 < cfg.steps:
+            _resolve_translation(state, prob)
     for v in (state.d_go, state.t, *state.theta.values(), *state.vec.values()):
         v.requires_grad_(False)
     with torch.no_grad():
@@ -363,6 +365,23 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         else:
             notes.append(None)
     return state, before, after, notes
+
+
+def _resolve_translation(state: _State, prob: _Problem) -> None:
+    """Re-solve the translation in closed form (:func:`solve_translation`) for the current
+    pose and shape, kept per person where it lowers the robust 2D error. Depth and body size
+    trade off along a long, flat valley of the 2D term that first-order steps cross slowly:
+    as the shape grows the person, the solve moves them back at once."""
+    g = prob.corr.groups["body"]
+    with torch.no_grad():
+        out = state.model(**state.params())
+        p0 = gather_points(out.keypoints, out.vertices, g)  # (B, M, 3), no translation
+        w2d = g.weight[None] * torch.ones_like(prob.body_target[..., 2])
+        t = solve_translation(p0, prob.K, prob.body_target, w2d)
+        ok = torch.isfinite(t).all(1) & (t[:, 2] > 0.1)
+        t = torch.where(ok[:, None], t, state.t)
+        better = prob.body2d(p0 + t[:, None]) < prob.body2d(p0 + state.t[:, None])
+        state.t.copy_(torch.where(better[:, None], t, state.t))
 
 
 def _limb_stage(state: _State, prob: _Problem) -> None:
