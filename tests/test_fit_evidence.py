@@ -30,6 +30,37 @@ def test_the_hand_models_wrist_is_the_body_terms_wrist():
     assert ev.hand_scale[0, 0] > 1.0 and ev.hand_scale[2].tolist() == [1.0, 1.0]
 
 
+def test_hidden_body_landmarks_count_with_their_low_confidence():
+    """The pose model's guess for a hidden joint stays a target (weighted by its confidence)
+    down to min_body_confidence; hand points below min_confidence do not."""
+    person = _person({"left": np.full((21, 3), 0.2)})
+    person.body2d[BODY33.index("left_wrist"), 2] = 0.05  # behind a table
+    person.body2d[BODY33.index("left_knee"), 2] = 0.0
+    ev = pack_evidence([person], 0.3, min_body_confidence=0.0)
+    assert float(ev.body2d[0, BODY33.index("left_wrist"), 2]) == pytest.approx(0.05)
+    assert float(ev.body2d[0, BODY33.index("left_knee"), 2]) == 0.0
+    assert float(ev.hands[0, 0, :, 2].sum()) == 0.0
+    strict = pack_evidence([person], 0.3)  # without it: the common floor
+    assert float(strict.body2d[0, BODY33.index("left_wrist"), 2]) == 0.0
+
+
+def test_who_is_fitted_still_counts_only_seen_landmarks(anny_small):
+    """A person whose landmarks are all hidden guesses is not fitted (the network's stays)."""
+    import torch
+
+    from robosmplx.fit import FitConfig, fit_people
+    from robosmplx.fit.synthetic import synthetic_people
+
+    syn = synthetic_people(anny_small, n=1, seed=6, masks=False)
+    ev = syn.evidence[0]
+    ev.body2d[:, 2] = 0.2  # every landmark a guess
+    start = {k: v.clone() for k, v in syn.params.items()}
+    cfg = FitConfig(steps=2, rigid_steps=2, silhouette=False)
+    res = fit_people(anny_small, start, syn.transl.clone(), syn.K, [ev], syn.image_size, cfg)
+    assert res.ok == [False] and "confident body landmarks" in res.notes[0]
+    assert torch.allclose(res.transl, syn.transl + anny_small.canonicalize(start)[0]["transl"])
+
+
 @pytest.mark.skipif(landmarks_available() is not None, reason="landmark models absent")
 def test_hand_agreement_script_reports_the_fitted_hands(capsys):
     import importlib.util

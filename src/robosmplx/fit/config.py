@@ -64,7 +64,12 @@ class FitConfig:
     robust_sigma_start: float = 0.2
     robust_sigma_parts: float = 0.5  # the same for hands and face, in hand / face sizes
     robust_sigma_3d: float = 0.5  # metres, world landmarks (wide: they settle depth order)
-    min_confidence: float = 0.3  # landmarks below this confidence are ignored
+    min_confidence: float = 0.3  # hand/face landmarks below this confidence are ignored
+    # body landmarks count down to this confidence (weighted by it): the pose model's guess
+    # for a hidden joint (behind a table, a chair, another person) is still a good one, and
+    # photo annotations mark hidden joints too; min_confidence still decides who has enough
+    # seen landmarks (min_landmarks) to be fitted at all
+    min_body_confidence: float = 0.0
     min_landmarks: int = 5  # fewer confident body landmarks: the person is not fitted
     silhouette: bool = True
     silhouette_steps: int = 4
@@ -94,6 +99,11 @@ class FitConfig:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"fit config: {name} must be positive, got {getattr(self, name)}")
+        for name in ("min_confidence", "min_body_confidence"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(
+                    f"fit config: {name} must be in [0, 1], got {getattr(self, name)}"
+                )
         bad = [k for k, v in self.weights.as_dict().items() if v < 0]
         if bad:
             raise ConfigError(f"fit config: weights must be >= 0, got negative {bad}")

@@ -61,9 +61,13 @@ def _extent(points: np.ndarray, conf_min: float) -> float:
 
 
 def pack_evidence(
-    evidence: list[PersonEvidence], min_confidence: float, device=None
+    evidence: list[PersonEvidence],
+    min_confidence: float,
+    device=None,
+    min_body_confidence: float | None = None,
 ) -> EvidenceBatch:
-    """Stack the people's evidence; confidences below ``min_confidence`` become 0."""
+    """Stack the people's evidence; confidences below ``min_confidence`` become 0 (body
+    landmarks: below ``min_body_confidence`` where given)."""
     b = len(evidence)
     body2d = np.zeros((b, len(BODY33), 3))
     body3d = np.zeros((b, len(BODY33), 3))
@@ -91,8 +95,9 @@ def pack_evidence(
             face_scale[i] = _extent(f, min_confidence)
         box = np.asarray(ev.box, np.float64).reshape(-1)
         scale[i] = max(float(box[2]), float(box[3]), 1.0) if box.size == 4 else 1.0
-    for arr in (body2d, hands, face):
-        arr[..., 2] = np.where(arr[..., 2] >= min_confidence, np.clip(arr[..., 2], 0, 1), 0.0)
+    body_min = min_confidence if min_body_confidence is None else min_body_confidence
+    for arr, lo in ((body2d, body_min), (hands, min_confidence), (face, min_confidence)):
+        arr[..., 2] = np.where(arr[..., 2] >= lo, np.clip(arr[..., 2], 0, 1), 0.0)
 
     def t(a: np.ndarray) -> Tensor:
         return torch.as_tensor(a, dtype=torch.float32, device=device)

@@ -301,7 +301,7 @@ def fit_people(
 
 def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
     model = fitting_model(body, cfg)
-    ev = pack_evidence(evidence, cfg.min_confidence, device=transl0.device)
+    ev = pack_evidence(evidence, cfg.min_confidence, transl0.device, cfg.min_body_confidence)
     use_sil = cfg.silhouette and cfg.weights.silhouette > 0 and cfg.silhouette_steps > 0
     if use_sil and any(e.mask is not None for e in evidence):
         ev = add_masks(ev, evidence, K[0], cfg.silhouette_size)
@@ -349,7 +349,7 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         prob.sigma = cfg.robust_sigma
         after = evaluate(prob.use_mask)
     finite = state.finite() & torch.stack([torch.isfinite(v) for v in after.values()]).all(0)
-    n_conf = (ev.body2d[..., 2] > 0).sum(1)
+    n_conf = (ev.body2d[..., 2] >= cfg.min_confidence).sum(1)
     notes: list[str | None] = []
     for i in range(len(evidence)):
         if int(n_conf[i]) < cfg.min_landmarks:
