@@ -201,7 +201,7 @@ class LandmarkDetector:
     def bodies_from_faces(self, image: np.ndarray, bodies: list[PoseLandmarks]):
         """A second opinion for crowds: faces (full-range face detector, whole image: small
         people are the pose detector's tiles' job) that no body found so far explains each give a body ROI below the face, which
-        must then settle like any detection."""
+        must then settle like any detection (and is read by the heavy model, as every body)."""
         faces = self.face_detector.detect(image)
         if not faces:
             return []
@@ -223,7 +223,7 @@ class LandmarkDetector:
                             score)  # fmt: skip
             body = self.settle_body(image, det)
             if body is not None and np.all(np.abs(body.landmarks[0, :2] - centre) < size):
-                out.append(body)
+                out.append(self.read_heavy(image, body))
         return out
 
     # ---------------------------------------------------------------- parts
