@@ -50,7 +50,7 @@ class FitConfig:
     vertices) and return parameters for the model given. ``threads``: the fit's tensors are
     small, so extra CPU threads mostly add synchronisation (see docs/fitting.md)."""
 
-    steps: int = 32
+    steps: int = 48
     rigid_steps: int = 20
     lr: float = 0.03
     lr_rigid: float = 0.05
@@ -83,9 +83,20 @@ class FitConfig:
     # every this many steps the translation is re-solved in closed form for the current pose
     # and shape (kept where it lowers the 2D error); 0: never
     resolve_every: int = 8
+    # stop before ``steps`` once the total loss fell by less than settle_tol of itself over the
+    # last settle_window steps (0: never stop early)
+    settle_window: int = 8
+    settle_tol: float = 0.01
 
     def __post_init__(self):
-        for name in ("steps", "rigid_steps", "silhouette_steps", "min_landmarks", "resolve_every"):
+        for name in (
+            "steps",
+            "rigid_steps",
+            "silhouette_steps",
+            "min_landmarks",
+            "resolve_every",
+            "settle_window",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fit config: {name} must be >= 0, got {getattr(self, name)}")
         if self.threads is not None and self.threads < 1:

@@ -325,14 +325,21 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
         _limb_stage(state, prob)
     opt = torch.optim.Adam(state.variables(cfg))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: _cosine(i, cfg.steps, cfg.lr_final))
+    history: list[list[float]] = []
+    stop = cfg.steps  # once the loss settles: the silhouette steps, then stop
     for step in range(cfg.steps):
+        if step >= stop:
+            break
         prob.sigma = _annealed(cfg, step)
-        sil = prob.use_mask and step >= cfg.steps - cfg.silhouette_steps
+        sil = prob.use_mask and step >= stop - cfg.silhouette_steps
         values = evaluate(sil)
         loss = total(values).sum()
         opt.zero_grad(set_to_none=True)
         if not bool(torch.isfinite(loss)):
             break  # the per-person check below says who
+        history.append([float(values[k].detach().sum()) for k in _SETTLE_TERMS])
+        if stop == cfg.steps and not sil and _settled(history, cfg):
+            stop = step + 1 + (cfg.silhouette_steps if prob.use_mask else 0)
         loss.backward()
         for grp in opt.param_groups:  # a non-finite person must not poison the others
             for p in grp["params"]:
@@ -423,6 +430,21 @@ def _limb_stage(state: _State, prob: _Problem) -> None:
         errors = torch.stack([error(axis_angle_to_matrix(c)) for c in cands])  # (C, B)
         best = errors.argmin(0)  # (B,)
         state.theta["body_pose"] = torch.stack(cands)[best, torch.arange(len(best))]
+
+
+_SETTLE_TERMS = ("body2d", "body3d", "hands2d", "face2d")
+
+
+def _settled(history: list[list[float]], cfg: FitConfig) -> bool:
+    """Whether every data term stopped falling: over the last ``settle_window`` steps each
+    fell by less than ``settle_tol`` of itself (each on its own: a small term such as the
+    face's still moving the jaw keeps the fit going however flat the body's is). The robust
+    scale keeps narrowing, so a fit that still moves keeps going to ``steps``."""
+    w = cfg.settle_window
+    if not w or len(history) <= w:
+        return False
+    old, new = history[-1 - w], history[-1]
+    return all(o - n < cfg.settle_tol * abs(o) for o, n in zip(old, new) if abs(o) > 1e-6)
 
 
 def _annealed(cfg: FitConfig, step: int) -> float:
