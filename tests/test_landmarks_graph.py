@@ -161,3 +161,28 @@ def test_a_person_box_nobody_covers_becomes_a_person_and_a_covered_one_costs_not
     assert {k: v for k, v in det.timings.items() if k.startswith("pose_")} == {
         k: v for k, v in before.items() if k.startswith("pose_")
     }
+
+
+@needs_models
+def test_slivers_and_mostly_hidden_box_people_are_not_people():
+    """The portrait at 512 px has a thin box at its left edge (score ~0.35): no landmark call
+    for a sliver, and the portrait stays one person."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    from robosmplx.landmarks import LandmarkDetector
+    from robosmplx.landmarks.runners import Detection
+
+    im = Image.open(cbook.get_sample_data("grace_hopper.jpg")).convert("RGB").resize((437, 512))
+    image = np.asarray(im)
+    det = LandmarkDetector(hands=False, face=False, segmentation=False)
+    assert len(det(image)) == 1
+
+    class Sliver:
+        def __call__(self, img):
+            return [Detection(np.array([-8.0, 111.0, 40.0, 484.0]), np.zeros((0, 2)), 0.4)]
+
+    det.person_detector = Sliver()
+    before = {k: v for k, v in det.timings.items() if k.startswith("pose_")}
+    assert det.bodies_from_boxes(image, []) == []
+    assert {k: v for k, v in det.timings.items() if k.startswith("pose_")} == before

@@ -245,12 +245,20 @@ class LandmarkDetector:
         body found so far covers are read by the pose landmark model from an upright square
         around the box (1.25x and 1.6x its long side), settled like any detection (by the
         full model, else by the heavy one, which reads people seen from above or seated in a
-        wheelchair from a box more often), and kept when the body lies in the box."""
+        wheelchair from a box more often), and kept when the body lies in the box, most of
+        its upper-body and leg landmarks are visible (mean visibility of the first 25 at least
+        0.5: the box detector's false alarms, slivers at the image's edge, read as people with
+        most landmarks hidden or outside) and it is nobody found before."""
         out: list[PoseLandmarks] = []
         size = image.shape[1::-1]
         for det in self.person_detector(image):
             if any(_box_overlap(b, det.box, size) > 0.4 for b in bodies + out):
                 continue
+            lo = np.maximum(det.box[:2], 0.0)
+            hi = np.minimum(det.box[2:], [size[0], size[1]])
+            side = np.clip(hi - lo, 0.0, None)
+            if side.min() < 16.0 or side.max() > 4.0 * side.min():
+                continue  # a sliver in view: too little of anyone to read
             for model in (self.pose_landmark, self.pose_heavy):
                 if model is None:
                     continue
@@ -263,8 +271,10 @@ class LandmarkDetector:
                 if body is not None:
                     if model is self.pose_landmark:
                         body = self.read_heavy(image, body)
-                    # a second opinion adds people; it never replaces one found before
-                    if not any(_same_or_seen(body, k) for k in bodies + out):
+                    # a second opinion adds people, never replaces one found before, and
+                    # only people mostly in view (a sliver at the image's edge, a chair)
+                    seen = float(np.mean(body.landmarks[:25, 3]))
+                    if seen >= 0.5 and not any(_same_or_seen(body, k) for k in bodies + out):
                         out.append(body)
                     break
         return out
