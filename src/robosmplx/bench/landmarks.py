@@ -63,6 +63,12 @@ def run(args: argparse.Namespace) -> dict:
                 result["ms_per_call"] = {
                     k: round(1000 * float(np.median(v)), 2) for k, v in calls.items()
                 }
+                if det.person_detector is not None:  # a TF.js graph, not a LiteRT model
+                    result["calls_per_image"]["person_detector"] = 1
+                    result["ms_per_call"]["person_detector"] = round(
+                        1000 * det.timings.get("person_detector", 0.0) / (args.warmup + args.runs),
+                        2,
+                    )
     finally:
         _Model.__call__ = call
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
