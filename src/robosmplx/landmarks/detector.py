@@ -111,14 +111,13 @@ class LandmarkDetector:
         merged = ops.weighted_nms(boxes, kps, scores, 0.3)
         return [Detection(b, k, s) for b, k, s in merged]
 
-    def body_from_detection(self, image: np.ndarray, det: Detection) -> PoseLandmarks:
-        """The pose landmark model on the detection's ROI (hip centre, full-body circle)."""
+    def body_from_detection(
+        self, image: np.ndarray, det: Detection, model: PoseLandmarker | None = None
+    ) -> PoseLandmarks:
+        """A pose landmark model (default: the full one) on the detection's ROI (hip centre,
+        full-body circle)."""
         roi = ops.alignment_roi(det.keypoints[0], det.keypoints[1], 90.0)
-        return self.pose_landmark(image, ops.transform_roi(roi, 1.25, 1.25))
-
-    def body_from_landmarks(self, image: np.ndarray, prev: PoseLandmarks) -> PoseLandmarks:
-        """The pose landmark model again, on the ROI its previous landmarks define."""
-        return self.pose_landmark(image, _body_roi(prev.landmarks))
+        return (model or self.pose_landmark)(image, ops.transform_roi(roi, 1.25, 1.25))
 
     def read_heavy(
         self,
@@ -167,10 +166,10 @@ class LandmarkDetector:
         the ROIs it saw: one ROI's score is noisy for a half-hidden person), or when the
         landmarks keep moving (median shift above ``max_shift`` torso lengths) or are far too
         small for their ROI: the detector's false alarms (a hand, a torso seen as a person)
-        behave like that."""
+        behave like that. ``model``: the pose landmark model (the full one by default; person
+        boxes try the heavy one too)."""
         model = model or self.pose_landmark
-        roi = ops.alignment_roi(det.keypoints[0], det.keypoints[1], 90.0)
-        body = model(image, ops.transform_roi(roi, 1.25, 1.25))
+        body = self.body_from_detection(image, det, model)
         if body.flag < 0.5 * self.min_score:
             return None
         flags, shift = [body.flag], np.inf
