@@ -3,8 +3,9 @@
 Pipeline per image: the pose detector on the whole (letterboxed) image and on overlapping tiles
 finds people by their face/upper body; each detection gives a rotated body ROI for the pose
 landmark model, which is run again on the ROI its own landmarks give until they settle (and,
-where the detector's alignment was wrong, once more with the person upright). People found
-twice are merged by landmark overlap; a second head beside a body, or a person standing behind
+where the detector's alignment was wrong, once more with the person upright), then read by
+the heavy pose model. A general person detector (NanoDet) adds the people whose boxes nobody
+covers, read from their boxes. People found twice are merged by landmark overlap; a second head beside a body, or a person standing behind
 another, stays a person of their own (docs/landmarks.md, "Every person"). Each person's hands come from ROIs built from that
 person's own wrist/index/pinky landmarks (re-cropped by the hand re-crop model, then refined
 from the hand's landmarks), the face from the person's face landmarks, refined from the mesh.
