@@ -243,9 +243,9 @@ class LandmarkDetector:
     def bodies_from_boxes(self, image: np.ndarray, bodies: list[PoseLandmarks]):
         """The second opinion of a general person detector (NanoDet): person boxes that no
         body found so far covers are read by the pose landmark model from an upright square
-        around the box (1.25x and 1.6x its long side), settled like any detection (by the
-        full model, else by the heavy one, which reads people seen from above or seated in a
-        wheelchair from a box more often), and kept when the body lies in the box, most of
+        around the box (1.25x, then 1.6x its long side), settled like any detection (by the
+        full model, else by the heavy one from the 1.6x square, which reads people seen from
+        above or seated in a wheelchair from a box more often), and kept when the body lies in the box, most of
         its upper-body and leg landmarks are visible (mean visibility of the first 25 at least
         0.5: the box detector's false alarms, slivers at the image's edge, read as people with
         most landmarks hidden or outside) and it is nobody found before."""
@@ -259,24 +259,23 @@ class LandmarkDetector:
             side = np.clip(hi - lo, 0.0, None)
             if side.min() < 16.0 or side.max() > 4.0 * side.min():
                 continue  # a sliver in view: too little of anyone to read
-            for model in (self.pose_landmark, self.pose_heavy):
-                if model is None:
+            tries = [(self.pose_landmark, 1.25), (self.pose_landmark, 1.6)]
+            if self.pose_heavy is not None:  # the heavy model from the wider square only
+                tries.append((self.pose_heavy, 1.6))
+            for model, grow in tries:
+                body = self.settle_body(image, box_seed(det, grow), model=model)
+                if body is None or _box_overlap(body, det.box, size) <= 0.3:
                     continue
-                body = None
-                for grow in (1.25, 1.6):
-                    body = self.settle_body(image, box_seed(det, grow), model=model)
-                    if body is not None and _box_overlap(body, det.box, size) > 0.3:
-                        break
-                    body = None
-                if body is not None:
+                # a second opinion adds people, never replaces one found before (checked
+                # before the heavy reading: most repeats cost no heavy call), and only people
+                # mostly in view (a sliver at the image's edge, a chair)
+                if not any(_same_or_seen(body, k) for k in bodies + out):
                     if model is self.pose_landmark:
                         body = self.read_heavy(image, body)
-                    # a second opinion adds people, never replaces one found before, and
-                    # only people mostly in view (a sliver at the image's edge, a chair)
                     seen = float(np.mean(body.landmarks[:25, 3]))
                     if seen >= 0.5 and not any(_same_or_seen(body, k) for k in bodies + out):
                         out.append(body)
-                    break
+                break
         return out
 
     # ---------------------------------------------------------------- parts
