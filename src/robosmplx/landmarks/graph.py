@@ -1,11 +1,12 @@
 """A small interpreter for TensorFlow.js graph models (``model.json`` + weight shards).
 
-The second-opinion body models (MoveNet MultiPose and Thunder, Apache-2.0) are published in the
+The person detector (NanoDet, ``persons.py``) is published in the npm registry only in the
 TensorFlow.js graph format: a TensorFlow ``GraphDef`` written as JSON plus binary weight shards.
-Running them needs neither TensorFlow nor TensorFlow.js: the graph is a few hundred nodes of a
+Running it needs neither TensorFlow nor TensorFlow.js: such a graph is a few hundred nodes of a
 few dozen standard ops, evaluated here with PyTorch (convolutions, resizing, pooling) and plain
-tensor ops, in NHWC like TensorFlow. Only the ops these graphs use are implemented; an unknown
-op is a clear error naming the model and the op.
+tensor ops, in NHWC like TensorFlow. The ops implemented are those of NanoDet, MoveNet and
+BlazePose's TF.js graphs (its output matched LiteRT's to 0.002 px on BlazePose Full's TF.js
+conversion); an unknown op is a clear error naming the model and the op.
 
 Semantics follow TensorFlow's op definitions (``SAME`` padding splits the odd pixel to the
 bottom/right, ``ResizeBilinear`` honours ``align_corners``/``half_pixel_centers``, ``FloorDiv``
