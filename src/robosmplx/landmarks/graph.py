@@ -4,13 +4,12 @@ The person detector (NanoDet, ``persons.py``) is published in the npm registry o
 TensorFlow.js graph format: a TensorFlow ``GraphDef`` written as JSON plus binary weight shards.
 Running it needs neither TensorFlow nor TensorFlow.js: such a graph is a few hundred nodes of a
 few dozen standard ops, evaluated here with PyTorch (convolutions, resizing, pooling) and plain
-tensor ops, in NHWC like TensorFlow. The ops implemented are those of NanoDet, MoveNet and
-BlazePose's TF.js graphs (its output matched LiteRT's to 0.002 px on BlazePose Full's TF.js
+tensor ops, in NHWC like TensorFlow. The ops implemented are those of NanoDet's and BlazePose's
+TF.js graphs (its output matched LiteRT's to 0.002 px on BlazePose Full's TF.js
 conversion); an unknown op is a clear error naming the model and the op.
 
 Semantics follow TensorFlow's op definitions (``SAME`` padding splits the odd pixel to the
-bottom/right, ``ResizeBilinear`` honours ``align_corners``/``half_pixel_centers``, ``FloorDiv``
-rounds toward minus infinity, ``StridedSlice`` masks as documented).
+bottom/right, ``ResizeBilinear`` honours ``align_corners``/``half_pixel_centers``).
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ _DTYPES = {
     "float32": (np.float32, 4), "int32": (np.int32, 4), "bool": (np.bool_, 1),
     "float16": (np.float16, 2), "uint8": (np.uint8, 1), "uint16": (np.uint16, 2),
 }  # fmt: skip
-_TORCH = {"DT_FLOAT": torch.float32, "DT_INT32": torch.int32, "DT_INT64": torch.int64,
-          "DT_BOOL": torch.bool}  # fmt: skip
 
 
 class GraphError(RuntimeError):
@@ -43,10 +40,6 @@ def _s(attr: dict, key: str, default: str = "") -> str:
 
 def _ints(attr: dict, key: str) -> list[int]:
     return [int(i) for i in attr.get(key, {}).get("list", {}).get("i", [])]
-
-
-def _i(attr: dict, key: str, default: int = 0) -> int:
-    return int(attr.get(key, {}).get("i", default))
 
 
 def _f(attr: dict, key: str, default: float = 0.0) -> float:
@@ -236,83 +229,13 @@ def _max_pool(args, attr):
     return F.max_pool2d(xc, (k[1], k[2]), (s[1], s[2])).permute(0, 2, 3, 1).contiguous()
 
 
-def _strided_slice(args, attr):
-    x, begin, end, strides = args[0], args[1].tolist(), args[2].tolist(), args[3].tolist()
-    bm, em = _i(attr, "begin_mask"), _i(attr, "end_mask")
-    elm, nam, sam = (
-        _i(attr, "ellipsis_mask"),
-        _i(attr, "new_axis_mask"),
-        _i(attr, "shrink_axis_mask"),
-    )
-    idx: list = []
-    for j in range(len(begin)):
-        if elm & (1 << j):
-            idx.append(Ellipsis)
-        elif nam & (1 << j):
-            idx.append(None)
-        elif sam & (1 << j):
-            idx.append(int(begin[j]))
-        else:
-            b = None if bm & (1 << j) else int(begin[j])
-            e = None if em & (1 << j) else int(end[j])
-            idx.append(slice(b, e, int(strides[j])))
-    if any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in idx):
-        raise GraphError("negative strides")
-    return x[tuple(idx)]
-
-
 def _axis(t: torch.Tensor, a) -> int:
     a = int(a.item()) if isinstance(a, torch.Tensor) else int(a)
     return a + t.dim() if a < 0 else a
 
 
-def _reduce(fn):
-    def run(args, attr):
-        x, axes = args[0], args[1].reshape(-1).tolist()
-        axes = [_axis(x, a) for a in axes]
-        keep = _b(attr, "keep_dims")
-        return fn(x, axes, keep) if axes else x
-
-    return run
-
-
 def _binary(fn):
     return lambda a, attr: fn(a[0], a[1])
-
-
-def _cast(args, attr):
-    dst = _TORCH[attr["DstT"]["type"]]
-    return args[0].to(dst)
-
-
-def _floordiv(a, b):
-    if a.is_floating_point() or b.is_floating_point():
-        return torch.floor(a / b)
-    return torch.div(a, b, rounding_mode="floor")
-
-
-def _gather_nd(args, attr):
-    params, idx = args[0], args[1].long()
-    k = idx.shape[-1]
-    flat = idx.reshape(-1, k)
-    out = params[tuple(flat[:, j] for j in range(k))]
-    return out.reshape(*idx.shape[:-1], *params.shape[k:])
-
-
-def _topk(args, attr):
-    v, i = torch.topk(args[0], int(args[1].item()), dim=-1, sorted=True)
-    return [v, i.to(torch.int32)]
-
-
-def _range(args, attr):
-    start, limit, delta = (a.item() for a in args)
-    dtype = _TORCH.get(attr.get("Tidx", {}).get("type", "DT_INT32"), torch.int32)
-    return torch.arange(start, limit, delta, dtype=dtype)
-
-
-def _split(args, attr):
-    axis = _axis(args[1], args[0])
-    return list(torch.chunk(args[1], _i(attr, "num_split"), dim=axis))
 
 
 def _split_v(args, attr):
@@ -340,61 +263,21 @@ def _sparse_to_dense(args, attr):
 
 _OPS = {
     "Identity": lambda a, attr: a[0],
-    "Cast": _cast,
     "Add": _binary(torch.add), "AddV2": _binary(torch.add), "Sub": _binary(torch.sub),
-    "Mul": _binary(torch.mul), "RealDiv": _binary(torch.div), "FloorDiv": _binary(_floordiv),
-    "FloorMod": _binary(lambda a, b: torch.remainder(a, b)),
-    "Maximum": _binary(torch.maximum), "Minimum": _binary(torch.minimum),
-    "SquaredDifference": _binary(lambda a, b: (a - b) * (a - b)),
-    "Less": _binary(torch.lt), "Greater": _binary(torch.gt), "GreaterEqual": _binary(torch.ge),
-    "Equal": _binary(torch.eq), "LogicalAnd": _binary(torch.logical_and),
-    "AddN": lambda a, attr: sum(a[1:], a[0]),
-    "Abs": lambda a, attr: torch.abs(a[0]), "Exp": lambda a, attr: torch.exp(a[0]),
-    "Sqrt": lambda a, attr: torch.sqrt(a[0]), "Sigmoid": lambda a, attr: torch.sigmoid(a[0]),
+    "Mul": _binary(torch.mul), "RealDiv": _binary(torch.div),
     "Relu": lambda a, attr: torch.relu(a[0]), "Relu6": lambda a, attr: a[0].clamp(0.0, 6.0),
     "LeakyRelu": lambda a, attr: F.leaky_relu(a[0], _f(attr, "alpha", 0.2)),
-    "Reciprocal": lambda a, attr: 1.0 / a[0],
-    "Select": lambda a, attr: torch.where(a[0], a[1], a[2]),
-    "SelectV2": lambda a, attr: torch.where(a[0], a[1], a[2]),
+    "Sigmoid": lambda a, attr: torch.sigmoid(a[0]),
     "Conv2D": lambda a, attr: _conv(a, attr, False, False),
     "_FusedConv2D": lambda a, attr: _conv(a, attr, False, True),
     "DepthwiseConv2dNative": lambda a, attr: _conv(a, attr, True, False),
     "FusedDepthwiseConv2dNative": lambda a, attr: _conv(a, attr, True, True),
     "MaxPool": _max_pool,
     "ResizeBilinear": _resize_bilinear,
-    "Shape": lambda a, attr: torch.tensor(list(a[0].shape), dtype=torch.int32),
-    "Size": lambda a, attr: torch.tensor(a[0].numel(), dtype=torch.int32),
-    "StridedSlice": _strided_slice,
-    "Squeeze": lambda a, attr: (
-        a[0].squeeze() if not _ints(attr, "squeeze_dims")
-        else a[0].reshape([s for j, s in enumerate(a[0].shape)
-                           if j not in {_axis(a[0], d) for d in _ints(attr, "squeeze_dims")}])
-    ),  # fmt: skip
-    "ExpandDims": lambda a, attr: a[0].unsqueeze(
-        int(a[1].item()) if int(a[1].item()) >= 0 else a[0].dim() + 1 + int(a[1].item())
-    ),
     "Reshape": lambda a, attr: a[0].reshape([int(v) for v in a[1].reshape(-1).tolist()]),
-    "Pack": lambda a, attr: torch.stack(
-        list(a), dim=_i(attr, "axis") if _i(attr, "axis") >= 0 else a[0].dim() + 1 + _i(attr, "axis")
-    ),
-    "Unpack": lambda a, attr: list(torch.unbind(a[0], dim=_axis(a[0], _i(attr, "axis")))),
-    "Tile": lambda a, attr: a[0].repeat(*[int(v) for v in a[1].tolist()]),
-    "Fill": lambda a, attr: torch.full([int(v) for v in a[0].reshape(-1).tolist()], a[1].item(),
-                                       dtype=a[1].dtype),  # fmt: skip
-    "Range": _range,
-    "TopKV2": _topk,
-    "GatherNd": _gather_nd,
-    "GatherV2": lambda a, attr: torch.index_select(
-        a[0], _axis(a[0], a[2]), a[1].long().reshape(-1)
-    ).reshape(*a[0].shape[: _axis(a[0], a[2])], *a[1].shape, *a[0].shape[_axis(a[0], a[2]) + 1:]),
-    "Split": _split,
-    "SplitV": _split_v,
-    "ConcatV2": lambda a, attr: torch.cat(list(a[:-1]), dim=_axis(a[0], a[-1])),
-    "Max": _reduce(lambda x, ax, k: torch.amax(x, dim=ax, keepdim=k)),
-    "Sum": _reduce(lambda x, ax, k: torch.sum(x, dim=ax, keepdim=k)),
-    "Mean": _reduce(lambda x, ax, k: torch.mean(x.float(), dim=ax, keepdim=k)),
-    "ArgMax": lambda a, attr: torch.argmax(a[0], dim=_axis(a[0], a[1])).to(torch.int32),
-    "Pad": _pad, "PadV2": _pad,
     "Transpose": lambda a, attr: a[0].permute(*[int(v) for v in a[1].tolist()]),
+    "ConcatV2": lambda a, attr: torch.cat(list(a[:-1]), dim=_axis(a[0], a[-1])),
+    "SplitV": _split_v,
+    "Pad": _pad, "PadV2": _pad,
     "SparseToDense": _sparse_to_dense,
 }  # fmt: skip
