@@ -5,8 +5,9 @@ finds people by their face/upper body; each detection gives a rotated body ROI f
 landmark model, which is run again on the ROI its own landmarks give until they settle (and,
 where the detector's alignment was wrong, once more with the person upright), then read by
 the heavy pose model. A general person detector (NanoDet) adds the people whose boxes nobody
-covers, read from their boxes. People found twice are merged by landmark overlap; a second head beside a body, or a person standing behind
-another, stays a person of their own (docs/landmarks.md, "Every person"). Each person's hands come from ROIs built from that
+covers, read from their boxes. People found twice are merged by landmark overlap; a second
+head beside a body, or a person standing behind another, stays a person of their own
+(docs/landmarks.md, "Every person"). Each person's hands come from ROIs built from that
 person's own wrist/index/pinky landmarks (re-cropped by the hand re-crop model, then refined
 from the hand's landmarks), the face from the person's face landmarks, refined from the mesh.
 So hands and face belong to the right person and side by construction.
@@ -120,39 +121,23 @@ class LandmarkDetector:
         roi = ops.alignment_roi(det.keypoints[0], det.keypoints[1], 90.0)
         return (model or self.pose_landmark)(image, ops.transform_roi(roi, 1.25, 1.25))
 
-    def read_heavy(
-        self,
-        image: np.ndarray,
-        body: PoseLandmarks,
-        max_shift: float = 0.15,
-        max_nose: float = 0.25,
-    ) -> PoseLandmarks:
+    def read_heavy(self, image: np.ndarray, body: PoseLandmarks, max_nose: float = 0.25):
         """The settled body read again by BlazePose GHUM Heavy (more accurate than the full
         model on hard poses: people seen from behind, lying or crouching, small and blurred
-        people), twice: on the ROI of the full model's landmarks, then on the ROI of its own.
-        The heavy reading is kept only when it is stable (its second pass moves the landmarks
-        by less than ``max_shift`` torso lengths, median), confident (as in
-        :meth:`settle_body`: presence at least ``min_score`` on average over the two passes,
-        neither below half of it) and about the same person (nose within ``max_nose`` torso
-        lengths of the full model's): in a crowd the heavier model can drift to a neighbour,
-        or flip between readings; the full model's body stays then."""
+        people): :meth:`settle_body` with the heavy model, two passes from the full model's
+        alignment points. The heavy reading is kept only when it settles (stable, confident,
+        as any body) and is about the same person (nose within ``max_nose`` torso lengths of
+        the full model's): in a crowd the heavier model can drift to a neighbour, or flip
+        between readings; the full model's body stays then."""
         if self.pose_heavy is None:
             return body
-        first = self.pose_heavy(image, _body_roi(body.landmarks))
-        if first.flag < 0.5 * self.min_score:
+        lm = body.landmarks
+        seed = Detection(_seen_box(body), np.stack([lm[33, :2], lm[34, :2]]), body.flag)
+        heavy = self.settle_body(image, seed, passes=2, model=self.pose_heavy)
+        if heavy is None:
             return body
-        second = self.pose_heavy(image, _body_roi(first.landmarks))
-        scale = max(_torso(first.landmarks), _torso(second.landmarks), 1e-6)
-        d = np.linalg.norm(second.landmarks[:25, :2] - first.landmarks[:25, :2], axis=1)
-        nose = np.hypot(*(second.landmarks[0, :2] - body.landmarks[0, :2]))
-        if (
-            min(first.flag, second.flag) >= 0.5 * self.min_score
-            and (first.flag + second.flag) / 2 >= self.min_score
-            and float(np.median(d)) / scale < max_shift
-            and nose / max(_torso(body.landmarks), 1e-6) < max_nose
-        ):
-            return second
-        return body
+        nose = np.hypot(*(heavy.landmarks[0, :2] - lm[0, :2]))
+        return heavy if nose / max(_torso(lm), 1e-6) < max_nose else body
 
     def settle_body(
         self,
@@ -245,10 +230,11 @@ class LandmarkDetector:
         body found so far covers are read by the pose landmark model from an upright square
         around the box (1.25x, then 1.6x its long side), settled like any detection (by the
         full model, else by the heavy one from the 1.6x square, which reads people seen from
-        above or seated in a wheelchair from a box more often), and kept when the body lies in the box, most of
-        its upper-body and leg landmarks are visible (mean visibility of the first 25 at least
-        0.5: the box detector's false alarms, slivers at the image's edge, read as people with
-        most landmarks hidden or outside) and it is nobody found before."""
+        above or seated in a wheelchair from a box more often), and kept when the body lies
+        in the box, most of its upper-body and leg landmarks are visible (mean visibility of
+        the first 25 at least 0.5: the box detector's false alarms, slivers at the image's
+        edge, read as people with most landmarks hidden or outside) and it is nobody found
+        before."""
         out: list[PoseLandmarks] = []
         size = image.shape[1::-1]
         for det in self.person_detector(image):
