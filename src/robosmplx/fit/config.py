@@ -83,8 +83,8 @@ class FitConfig:
     # every this many steps the translation is re-solved in closed form for the current pose
     # and shape (kept where it lowers the 2D error); 0: never
     resolve_every: int = 8
-    # stop before ``steps`` once the total loss fell by less than settle_tol of itself over the
-    # last settle_window steps (0: never stop early)
+    # stop before ``steps`` (after the silhouette steps) once every data term fell by less
+    # than settle_tol of itself over the last settle_window steps (0: never stop early)
     settle_window: int = 8
     settle_tol: float = 0.01
 

@@ -374,19 +374,27 @@ def _optimise(body, canon, transl0, K, evidence, cfg: FitConfig):
     return state, before, after, notes
 
 
+def _solved_translation(prob: _Problem, points: Tensor, fallback: Tensor) -> Tensor:
+    """(B, 3) :func:`solve_translation` of the body landmarks for model points (B, M, 3)
+    without translation; ``fallback`` per person where the solve is not finite or puts them
+    behind the camera."""
+    g = prob.corr.groups["body"]
+    w2d = g.weight[None] * torch.ones_like(prob.body_target[..., 2])
+    t = solve_translation(points, prob.K, prob.body_target, w2d)
+    ok = torch.isfinite(t).all(1) & (t[:, 2] >= 0.1)
+    return torch.where(ok[:, None], t, fallback)
+
+
 def _resolve_translation(state: _State, prob: _Problem) -> None:
-    """Re-solve the translation in closed form (:func:`solve_translation`) for the current
-    pose and shape, kept per person where it lowers the robust 2D error. Depth and body size
-    trade off along a long, flat valley of the 2D term that first-order steps cross slowly:
-    as the shape grows the person, the solve moves them back at once."""
+    """Re-solve the translation in closed form for the current pose and shape, kept per
+    person where it lowers the robust 2D error. Depth and body size trade off along a long,
+    flat valley of the 2D term that first-order steps cross slowly: as the shape grows the
+    person, the solve moves them back at once."""
     g = prob.corr.groups["body"]
     with torch.no_grad():
         out = state.model(**state.params())
         p0 = gather_points(out.keypoints, out.vertices, g)  # (B, M, 3), no translation
-        w2d = g.weight[None] * torch.ones_like(prob.body_target[..., 2])
-        t = solve_translation(p0, prob.K, prob.body_target, w2d)
-        ok = torch.isfinite(t).all(1) & (t[:, 2] > 0.1)
-        t = torch.where(ok[:, None], t, state.t)
+        t = _solved_translation(prob, p0, state.t)
         better = prob.body2d(p0 + t[:, None]) < prob.body2d(p0 + state.t[:, None])
         state.t.copy_(torch.where(better[:, None], t, state.t))
 
@@ -466,7 +474,6 @@ def _rigid_stage(state: _State, prob: _Problem, cfg: FitConfig) -> None:
     with torch.no_grad():
         out = state.model(**state.params())
         p0 = gather_points(out.keypoints, out.vertices, g)  # (B, M, 3), no translation
-        w2d = g.weight[None] * torch.ones_like(prob.body_target[..., 2])
         cands = [torch.eye(3, dtype=p0.dtype, device=p0.device).expand(p0.shape[0], 3, 3)]
         if cfg.orient_from_3d and bool(prob.ev.has3d.any()):
             src = p0 - prob.root(p0)[:, None]
@@ -478,9 +485,7 @@ def _rigid_stage(state: _State, prob: _Problem, cfg: FitConfig) -> None:
         best_r, best_t, best_e = None, None, None
         for r in cands:
             pts = p0 @ r.transpose(1, 2)
-            t = solve_translation(pts, prob.K, prob.body_target, w2d)
-            bad = ~torch.isfinite(t).all(1) | (t[:, 2] < 0.1)
-            t = torch.where(bad[:, None], state.t, t)
+            t = _solved_translation(prob, pts, state.t)
             e = prob.body2d(pts + t[:, None])
             if best_e is None:
                 best_r, best_t, best_e = r, t, e

